@@ -1,0 +1,68 @@
+"""`enclave workspaces list|create|rename|delete`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.container import Enclave
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("workspaces", help="list, create, rename or delete workspaces")
+    wsub = p.add_subparsers(dest="action", required=True)
+    q = wsub.add_parser("list")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_list)
+    q = wsub.add_parser("create")
+    q.add_argument("name")
+    q.set_defaults(func=cmd_create)
+    q = wsub.add_parser("rename")
+    q.add_argument("name")
+    q.add_argument("new_name")
+    q.set_defaults(func=cmd_rename)
+    q = wsub.add_parser("delete", help="delete a workspace's index and conversations")
+    q.add_argument("name")
+    q.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    q.set_defaults(func=cmd_delete)
+
+
+def cmd_list(args: argparse.Namespace, enclave: Enclave) -> int:
+    spaces = enclave.workspaces.list()
+    for ws in spaces:
+        if args.json:
+            print(json.dumps({"id": ws.id, "name": ws.name, "created_at": ws.created_at}))
+        else:
+            print(f"{ws.name}  (id {ws.id}, created {ws.created_at})")
+    if not spaces and not args.json:
+        print("No workspaces yet. Create one with: enclave workspaces create NAME")
+    return 0
+
+
+def cmd_create(args: argparse.Namespace, enclave: Enclave) -> int:
+    ws = enclave.workspaces.create(args.name)
+    print(f"Created workspace '{ws.name}' (id {ws.id}).")
+    return 0
+
+
+def cmd_rename(args: argparse.Namespace, enclave: Enclave) -> int:
+    ws = enclave.workspaces.rename(args.name, args.new_name)
+    print(f"Renamed to '{ws.name}'.")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace, enclave: Enclave) -> int:
+    ws = enclave.workspaces.get(args.name)
+    if not args.yes:
+        reply = input(
+            f"Delete workspace '{ws.name}', its document index and its conversations? "
+            "Your original files are not touched. [y/N] "
+        )
+        if reply.strip().lower() not in {"y", "yes"}:
+            print("Nothing deleted.")
+            return 1
+    enclave.delete_workspace(ws.id)
+    print(f"Deleted workspace '{ws.name}'.")
+    return 0
