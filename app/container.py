@@ -19,6 +19,10 @@ from app.settings import Settings
 from app.workspaces import Workspace, WorkspaceRegistry
 
 if TYPE_CHECKING:
+    from app.frontier import FrontierService
+    from app.privacy.ledger import AuditLedger
+    from app.privacy.policy import Policy
+    from app.secrets import SecretStore
     from models.catalog import ModelCatalog
     from rag.embedder import Embedder
     from rag.index import WorkspaceIndex
@@ -31,6 +35,40 @@ class Enclave:
         self.settings = settings or Settings.load(self.paths.settings_file)
         self._embedder_lock = threading.Lock()
         self._embedder: Embedder | None = None
+        self._record_egress_in_ledger()
+
+    # -- privacy -------------------------------------------------------------------------
+    def _record_egress_in_ledger(self) -> None:
+        """Every non-loopback attempt (allowed or refused) becomes a line in the audit ledger."""
+        from app.frontier import egress_recorder
+        from app.privacy.egress import GUARD
+
+        GUARD.recorder = egress_recorder(self.ledger)
+
+    @cached_property
+    def ledger(self) -> AuditLedger:
+        from app.privacy.ledger import AuditLedger
+
+        return AuditLedger.for_paths(self.paths)
+
+    @cached_property
+    def policy(self) -> Policy:
+        """The administrator's policy (no file: no frontier route). Read once per process."""
+        from app.privacy.policy import load_policy
+
+        return load_policy(self.paths)
+
+    @cached_property
+    def secrets(self) -> SecretStore:
+        from app.secrets import SecretStore
+
+        return SecretStore()
+
+    @cached_property
+    def frontier(self) -> FrontierService:
+        from app.frontier import FrontierService
+
+        return FrontierService(self.policy, self.secrets, self.ledger)
 
     # -- models --------------------------------------------------------------------------
     @cached_property

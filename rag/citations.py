@@ -107,8 +107,12 @@ def _citation(n: int, hit: Hit, start: int, end: int) -> Citation:
     )
 
 
-def build_citations(answer: str, sources: Sequence[Hit]) -> list[Citation]:
-    """Citations for `answer`, numbered as the sources were numbered in the prompt (1-based)."""
+def build_citations(answer: str, sources: Sequence[Hit], question: str = "") -> list[Citation]:
+    """Citations for `answer`, numbered as the sources were numbered in the prompt (1-based).
+
+    The question's words count with the answer's when choosing the supporting sentence: a
+    source sentence that answers the question is the one a reader wants to check.
+    """
     numbers = cited_numbers(answer, len(sources))
     citations: list[Citation] = []
     if numbers:
@@ -118,7 +122,7 @@ def build_citations(answer: str, sources: Sequence[Hit]) -> list[Citation]:
             if explicit is not None:
                 citations.append(_citation(n, hit, *explicit))
                 continue
-            start, end, shared = best_quote(hit.chunk.text, _claim_for(answer, n))
+            start, end, shared = best_quote(hit.chunk.text, f"{question} {_claim_for(answer, n)}")
             if shared >= 1:
                 citations.append(_citation(n, hit, start, end))
             else:  # the model cited it, but no sentence supports the claim: no quote
@@ -138,7 +142,7 @@ def build_citations(answer: str, sources: Sequence[Hit]) -> list[Citation]:
         return citations
     scored = []
     for n, hit in enumerate(sources, start=1):
-        start, end, shared = best_quote(hit.chunk.text, answer)
+        start, end, shared = best_quote(hit.chunk.text, f"{question} {answer}")
         if shared >= MIN_SHARED_WORDS:
             scored.append((shared, n, hit, start, end))
     scored.sort(key=lambda item: (-item[0], item[1]))

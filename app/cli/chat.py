@@ -35,7 +35,9 @@ def format_citations(answer: ChatAnswer) -> str:
     lines = []
     for c in answer.citations:
         where = f"[{c.n}] {c.document}, page {c.page}"
-        lines.append(f'{where}, "{c.quote}"' if c.verified else f"{where} (no verifiable quote)")
+        # The stored quote is verbatim; the terminal shows it with runs of spaces collapsed.
+        shown = " ".join(c.quote.split())
+        lines.append(f'{where}, "{shown}"' if c.verified else f"{where} (no verifiable quote)")
     return "\n".join(lines)
 
 

@@ -16,6 +16,9 @@ TELEMETRY_SWITCHES: dict[str, str] = {
     "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
     "DO_NOT_TRACK": "1",
     "TOKENIZERS_PARALLELISM": "false",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # no progress bars on the user's terminal
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
     "POSTHOG_DISABLED": "1",
 }
 

@@ -1,0 +1,500 @@
+"""The frontier route: an approved, consented, redacted call to a remote OpenAI-compatible model.
+
+Two steps, so a person sees exactly what would leave before anything does:
+
+1. `prepare(question, chunks, workspace_id)` asks the administrator's policy, redacts the question
+   and the retrieved chunks (only redacted text, only the `max_chunks` the caller ranked first,
+   sources labelled "Source N", never by file name), and builds the exact request body. It returns
+   an `OutgoingRequest`: the messages, the exact text to show (`display_text`) with every
+   redaction's span, and the body's sha256. It raises `FrontierRefused` when the policy forbids
+   the route or redaction cannot run; nothing has been sent.
+2. `send(outgoing, consent)` sends that body, and only that body, if `consent` is true: inside
+   `app.privacy.egress.allow(host, port)` for the approved endpoint alone, with the key from the
+   OS keyring (or this session's memory). It never raises for network trouble: the
+   `FrontierOutcome` has the answer with placeholders restored, or a status and a notice for the
+   user (who then gets the local answer: see `answer_with_fallback`). Every call, sent or refused,
+   is one line in the audit ledger (no content).
+
+`send()` runs on the caller's thread; `on_text` is called on that thread for each restored piece
+of a streamed answer. The redaction mapping stays inside the OutgoingRequest, in memory only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from app.privacy.egress import EgressRefused, allow
+from app.privacy.ledger import LedgerError, ledger_recorder
+from app.privacy.policy import PolicyRefusal
+from app.privacy.redaction import RedactionError, RedactionSession, StreamRestorer
+from app.secrets import SecretsError
+from models.openai_client import FrontierError, OpenAICompatibleClient
+from models.types import Message
+
+if TYPE_CHECKING:
+    from app.privacy.egress import EgressEvent
+    from app.privacy.ledger import AuditLedger
+    from app.privacy.policy import Endpoint, Policy
+    from app.secrets import SecretStore
+    from models.openai_client import Completion
+    from models.types import CancelToken, GenerationOptions
+
+Status = Literal[
+    "answered",
+    "no_consent",
+    "refused_by_policy",
+    "redaction_failed",
+    "no_key",
+    "unauthorized",
+    "rate_limited",
+    "timed_out",
+    "unreachable",
+    "blocked",
+    "server_error",
+    "bad_response",
+    "cancelled",
+    "changed_after_review",
+]
+
+SYSTEM_PROMPT = (
+    "You are assisting a clinician or a lawyer. Personal identifiers in the text were replaced "
+    "by placeholders such as [PERSON_1], [DATE_2] or [MRN_1]. Keep every placeholder exactly as "
+    "written when you refer to it, and do not guess what it stands for. Answer from the sources "
+    "given; cite them as [Source N]. If they do not contain the answer, say so."
+)
+_WORKSPACE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "enclave_frontier_workspace", default=None
+)
+
+
+def current_workspace() -> str | None:
+    """The workspace whose frontier call is in flight on this thread (for the ledger recorder)."""
+    return _WORKSPACE.get()
+
+
+def egress_recorder(ledger: AuditLedger) -> Callable[[EgressEvent], None]:
+    """The recorder to pass to `install_egress_guard()`: every attempt goes to the ledger."""
+    return ledger_recorder(ledger, current_workspace)
+
+
+class FrontierClient(Protocol):
+    def build_body(
+        self,
+        messages: Sequence[Message],
+        options: GenerationOptions | None = None,
+        *,
+        stream: bool = True,
+    ) -> bytes: ...
+
+    def send(
+        self,
+        body: bytes,
+        *,
+        on_text: Callable[[str], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Completion: ...
+
+
+ClientFactory = Callable[["Endpoint", "str | None", float], FrontierClient]
+
+
+def default_client_factory(endpoint: Endpoint, api_key: str | None, timeout_s: float) -> Any:
+    return OpenAICompatibleClient(
+        endpoint.base_url,
+        endpoint.model,
+        api_key,
+        api=endpoint.api,
+        api_version=endpoint.api_version,
+        timeout_s=timeout_s,
+        connect_timeout_s=min(10.0, timeout_s),
+    )
+
+
+class FrontierRefused(PermissionError):
+    """`prepare()` will not build a request. Nothing was sent; `notice` is for the user."""
+
+    def __init__(self, status: Status, notice: str) -> None:
+        super().__init__(notice)
+        self.status = status
+        self.notice = notice
+
+
+@dataclass(frozen=True)
+class OutgoingSpan:
+    """A redaction in the outgoing text: offsets in `display_text` and in its message."""
+
+    display_start: int
+    display_end: int
+    message_index: int
+    start: int
+    end: int
+    kind: str
+    placeholder: str
+
+
+@dataclass(frozen=True)
+class OutgoingRequest:
+    """Exactly what `send()` would post, for review. Its redaction mapping never leaves memory."""
+
+    id: str
+    workspace_id: str
+    endpoint: Endpoint
+    messages: tuple[Message, ...]
+    body: bytes = field(repr=False)
+    request_sha256: str
+    display_text: str = field(repr=False)
+    spans: tuple[OutgoingSpan, ...] = field(repr=False)
+    redaction_counts: Mapping[str, int]
+    review_required: bool
+    chunks_sent: int
+    session: RedactionSession = field(repr=False, compare=False)
+
+    @property
+    def destination(self) -> str:
+        return self.endpoint.destination
+
+    def marked_text(self, open_mark: str = "⟦", close_mark: str = "⟧") -> str:
+        """`display_text` with each placeholder wrapped in marks (for a terminal)."""
+        out, cursor = [], 0
+        for span in self.spans:
+            out += [
+                self.display_text[cursor : span.display_start],
+                open_mark,
+                self.display_text[span.display_start : span.display_end],
+                close_mark,
+            ]
+            cursor = span.display_end
+        out.append(self.display_text[cursor:])
+        return "".join(out)
+
+
+@dataclass(frozen=True)
+class FrontierOutcome:
+    status: Status
+    answer: str = ""  # placeholders restored; empty unless status == "answered"
+    notice: str = ""  # for the user whenever the remote answer is not shown
+    bytes_out: int = 0
+    bytes_in: int = 0
+    retry_after_s: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "answered"
+
+
+@dataclass(frozen=True)
+class FinalAnswer:
+    text: str
+    source: Literal["frontier", "local"]
+    notice: str = ""
+
+
+def answer_with_fallback(outcome: FrontierOutcome, local_answer: Callable[[], str]) -> FinalAnswer:
+    """The remote answer when there is one, else the local model's answer with the notice."""
+    if outcome.ok:
+        return FinalAnswer(outcome.answer, "frontier", outcome.notice)
+    return FinalAnswer(local_answer(), "local", outcome.notice)
+
+
+def _chunk_text(chunk: Any) -> str:
+    if isinstance(chunk, str):
+        return chunk
+    inner = getattr(chunk, "chunk", chunk)  # rag.types.Hit -> Chunk
+    text = getattr(inner, "text", None)
+    if not isinstance(text, str):
+        raise TypeError(f"cannot send a {type(chunk).__name__} as a source")
+    return text
+
+
+_NOTICES: dict[str, str] = {
+    "no_consent": "Nothing was sent: the outgoing text was not approved. This is the local answer.",
+    "unauthorized": "The remote model refused the API key, so this is the local answer. Check "
+    "the key for this endpoint in Settings.",
+    "rate_limited": "The remote model is rate limiting requests, so this is the local answer. "
+    "Try again later.",
+    "timed_out": "The remote model did not answer in time, so this is the local answer.",
+    "unreachable": "The remote model could not be reached (no network, or the server is down), "
+    "so this is the local answer.",
+    "blocked": "The egress guard blocked the connection, so nothing left this computer. This is "
+    "the local answer.",
+    "server_error": "The remote model returned an error, so this is the local answer.",
+    "bad_response": "The remote model's reply could not be read, so this is the local answer.",
+    "cancelled": "The remote answer was cancelled.",
+    "changed_after_review": "The request changed after it was reviewed, so nothing was sent.",
+    "unrecorded": "The audit ledger could not record the connection, so nothing was sent. This "
+    "is the local answer.",
+}
+
+
+class FrontierService:
+    """Prepare, review, send. Safe to share between threads (it keeps no per-call state)."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        secrets: SecretStore,
+        ledger: AuditLedger,
+        client_factory: ClientFactory = default_client_factory,
+    ) -> None:
+        self.policy = policy
+        self.secrets = secrets
+        self.ledger = ledger
+        self.client_factory = client_factory
+
+    # -- step 1 ----------------------------------------------------------------------------
+    def prepare(
+        self,
+        question: str,
+        chunks: Sequence[Any],
+        workspace_id: str,
+        *,
+        endpoint_id: str | None = None,
+        options: GenerationOptions | None = None,
+        max_chunks: int | None = None,
+    ) -> OutgoingRequest:
+        """Build the redacted request for review. Raises FrontierRefused; sends nothing."""
+        try:
+            endpoint = self.policy.check(workspace_id, endpoint_id)
+        except PolicyRefusal as exc:
+            self._record(workspace_id, None, "refused_by_policy", allowed=False)
+            raise FrontierRefused("refused_by_policy", exc.reason) from None
+        limit = (
+            self.policy.max_chunks
+            if max_chunks is None
+            else min(max_chunks, self.policy.max_chunks)
+        )
+        texts = [t for t in (_chunk_text(c).strip() for c in chunks) if t][:limit]
+        session = RedactionSession()
+        try:
+            redacted = session.redact_all([question, *texts])
+        except RedactionError as exc:
+            self._record(workspace_id, endpoint, "redaction_failed", allowed=False)
+            raise FrontierRefused("redaction_failed", str(exc)) from None
+        # Assemble the user message from redacted parts, keeping every span's position.
+        parts: list[tuple[str, Sequence[Any]]] = []
+        if texts:
+            parts.append(("Sources:\n", ()))
+            for n, result in enumerate(redacted[1:], start=1):
+                parts += [(f"\n[Source {n}]\n", ()), (result.text, result.spans), ("\n", ())]
+            parts.append(("\nQuestion: ", ()))
+        parts.append((redacted[0].text, redacted[0].spans))
+        user_text, user_spans = _join(parts)
+        messages = (Message("system", SYSTEM_PROMPT), Message("user", user_text))
+        client = self.client_factory(endpoint, None, self.policy.timeout_s)
+        body = client.build_body(messages, options, stream=True)
+        display_text, spans = _display(messages, {1: user_spans})
+        return OutgoingRequest(
+            id=uuid.uuid4().hex,
+            workspace_id=workspace_id,
+            endpoint=endpoint,
+            messages=messages,
+            body=body,
+            request_sha256=hashlib.sha256(body).hexdigest(),
+            display_text=display_text,
+            spans=spans,
+            redaction_counts=dict(session.counts),
+            review_required=self.policy.review_required,
+            chunks_sent=len(texts),
+            session=session,
+        )
+
+    # -- step 2 ----------------------------------------------------------------------------
+    def send(
+        self,
+        outgoing: OutgoingRequest,
+        consent: bool,
+        *,
+        on_text: Callable[[str], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> FrontierOutcome:
+        """Send the reviewed request if `consent`. Never raises for network trouble."""
+        refusal, key = self._gate(outgoing, consent)
+        if refusal is not None:
+            return self._finish(outgoing, refusal, allowed=False)
+        return self._finish(outgoing, self._call(outgoing, key, on_text, cancel), allowed=True)
+
+    def _gate(
+        self, outgoing: OutgoingRequest, consent: bool
+    ) -> tuple[FrontierOutcome | None, str | None]:
+        """(a refusal, None) or (None, the API key or None when the endpoint needs none)."""
+        endpoint = outgoing.endpoint
+        if not consent:
+            return FrontierOutcome("no_consent", notice=_NOTICES["no_consent"]), None
+        try:
+            approved = self.policy.check(outgoing.workspace_id, endpoint.id)
+        except PolicyRefusal as exc:
+            return FrontierOutcome("refused_by_policy", notice=exc.reason), None
+        digest = hashlib.sha256(outgoing.body).hexdigest()
+        if approved != endpoint or digest != outgoing.request_sha256:
+            return FrontierOutcome(
+                "changed_after_review", notice=_NOTICES["changed_after_review"]
+            ), None
+        if not endpoint.requires_key:
+            return None, None
+        try:
+            stored = self.secrets.get_api_key(endpoint.id)
+        except SecretsError as exc:
+            return FrontierOutcome("no_key", notice=str(exc)), None
+        if stored is None:
+            notice = (
+                f"No API key is stored for {endpoint.label or endpoint.id}, so nothing was sent. "
+                "Add it in Settings. This is the local answer."
+            )
+            return FrontierOutcome("no_key", notice=notice), None
+        return None, stored.reveal()
+
+    def _call(
+        self,
+        outgoing: OutgoingRequest,
+        key: str | None,
+        on_text: Callable[[str], None] | None,
+        cancel: CancelToken | None,
+    ) -> FrontierOutcome:
+        endpoint = outgoing.endpoint
+        restorer = StreamRestorer(outgoing.session)
+
+        def deliver(piece: str) -> None:
+            restored = restorer.feed(piece)
+            if restored and on_text is not None:
+                on_text(restored)
+
+        client = self.client_factory(endpoint, key, self.policy.timeout_s)
+        token = _WORKSPACE.set(outgoing.workspace_id)
+        try:
+            with allow(endpoint.host, endpoint.port):
+                completion = client.send(outgoing.body, on_text=deliver, cancel=cancel)
+        except FrontierError as exc:
+            status: Status = "blocked" if _blocked(exc) else exc.kind  # type: ignore[assignment]
+            sent = 0 if status in ("blocked", "unreachable") else len(outgoing.body)
+            notice = _NOTICES.get(status, str(exc))
+            if status == "timed_out":
+                notice = notice.replace("in time", f"within {self.policy.timeout_s:g} s")
+            return FrontierOutcome(
+                status,
+                notice=notice,
+                bytes_out=sent,
+                retry_after_s=getattr(exc, "retry_after_s", None),
+            )
+        except EgressRefused:
+            return FrontierOutcome("blocked", notice=_NOTICES["blocked"])
+        except LedgerError:  # the guard could not record the attempt, so it refused it
+            return FrontierOutcome("blocked", notice=_NOTICES["unrecorded"])
+        except OSError:  # the approved host's name did not resolve
+            return FrontierOutcome("unreachable", notice=_NOTICES["unreachable"])
+        finally:
+            _WORKSPACE.reset(token)
+        tail = restorer.flush()
+        if tail and on_text is not None:
+            on_text(tail)
+        return FrontierOutcome(
+            "answered",
+            answer=outgoing.session.restore(completion.text),
+            bytes_out=completion.bytes_out,
+            bytes_in=completion.bytes_in,
+        )
+
+    # -- ledger ----------------------------------------------------------------------------
+    def _finish(
+        self, outgoing: OutgoingRequest, outcome: FrontierOutcome, *, allowed: bool
+    ) -> FrontierOutcome:
+        try:
+            self.ledger.record(
+                kind="frontier_call",
+                workspace=outgoing.workspace_id,
+                destination=outgoing.destination,
+                endpoint=outgoing.endpoint.id,
+                model=outgoing.endpoint.model,
+                allowed=allowed,
+                outcome=outcome.status,
+                bytes_out=outcome.bytes_out,
+                bytes_in=outcome.bytes_in,
+                redactions=dict(outgoing.redaction_counts),
+                request_sha256=outgoing.request_sha256,
+            )
+        except LedgerError as exc:
+            note = f"{outcome.notice} (The audit ledger could not record this call: {exc})"
+            return FrontierOutcome(
+                outcome.status,
+                outcome.answer,
+                note.strip(),
+                outcome.bytes_out,
+                outcome.bytes_in,
+                outcome.retry_after_s,
+            )
+        return outcome
+
+    def _record(
+        self, workspace_id: str, endpoint: Endpoint | None, status: Status, *, allowed: bool
+    ) -> None:
+        with contextlib.suppress(LedgerError):  # nothing was sent; the refusal is shown anyway
+            self.ledger.record(
+                kind="frontier_call",
+                workspace=workspace_id,
+                destination=endpoint.destination if endpoint else None,
+                endpoint=endpoint.id if endpoint else None,
+                allowed=allowed,
+                outcome=status,
+                bytes_out=0,
+                bytes_in=0,
+            )
+
+
+def _blocked(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, EgressRefused):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _join(parts: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[tuple[int, int, Any]]]:
+    text: list[str] = []
+    spans: list[tuple[int, int, Any]] = []
+    offset = 0
+    for piece, piece_spans in parts:
+        for span in piece_spans:
+            spans.append((offset + span.start, offset + span.end, span))
+        text.append(piece)
+        offset += len(piece)
+    return "".join(text), spans
+
+
+def _display(
+    messages: Sequence[Message], spans_by_message: Mapping[int, list[tuple[int, int, Any]]]
+) -> tuple[str, tuple[OutgoingSpan, ...]]:
+    out: list[str] = []
+    spans: list[OutgoingSpan] = []
+    offset = 0
+    for index, message in enumerate(messages):
+        header = f"--- {message.role} ---\n"
+        out.append(header)
+        offset += len(header)
+        for start, end, span in spans_by_message.get(index, []):
+            spans.append(
+                OutgoingSpan(
+                    offset + start, offset + end, index, start, end, span.kind, span.placeholder
+                )
+            )
+        out.append(message.content + "\n")
+        offset += len(message.content) + 1
+    return "".join(out), tuple(spans)
+
+
+def render_for_terminal(outgoing: OutgoingRequest) -> str:
+    """What `--show-outgoing` prints: destination, counts, hash, and the exact text, marked."""
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(outgoing.redaction_counts.items())) or "none"
+    return (
+        f"Destination: {outgoing.endpoint.base_url} (model {outgoing.endpoint.model})\n"
+        f"Redactions: {counts}; sources sent: {outgoing.chunks_sent}\n"
+        f"Request sha256: {outgoing.request_sha256}\n"
+        f"Exact outgoing text (redactions marked ⟦ ⟧):\n{outgoing.marked_text()}"
+    )

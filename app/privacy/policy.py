@@ -1,0 +1,274 @@
+"""The administrator's policy: whether a frontier (remote model) route exists, and on what terms.
+
+The policy is a JSON file in the system-wide site config folder (`Paths.site_config/policy.json`),
+or the file named by ENCLAVE_POLICY (managed deployments, tests). It is read, never written, by the
+app. No user setting or UI control can widen it: `app.settings.Settings` has no frontier fields, and
+every frontier decision in `app.frontier` asks this module.
+
+Fail closed:
+- no policy file: no frontier route at all (`Policy.closed()`);
+- a file that cannot be read or parsed, an unknown key, an endpoint that is not https (loopback
+  excepted), an unknown version: no frontier route, and `Policy.problem` says why in words.
+
+Example::
+
+    {
+      "version": 1,
+      "frontier": {
+        "enabled": true,
+        "endpoints": [
+          {"id": "org-gateway", "base_url": "https://llm.example.org/v1", "model": "gpt-4o",
+           "label": "Our gateway", "api": "openai"}
+        ],
+        "redaction_required": true,
+        "review_required": true,
+        "workspaces": ["clinic-notes"],
+        "max_chunks": 4,
+        "timeout_s": 60
+      }
+    }
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.privacy.egress import is_loopback
+from models.openai_client import parse_base_url
+
+if TYPE_CHECKING:
+    from app.paths import Paths
+
+POLICY_ENV = "ENCLAVE_POLICY"
+POLICY_FILENAME = "policy.json"
+ALL_WORKSPACES = "*"
+# Redaction's measured recall on unseen text is below the 0.95 target (bench/results/redaction.md),
+# so every request is shown for review whatever the policy file says. Set to False only when the
+# first-contact figures there meet the target.
+REVIEW_ALWAYS_REQUIRED = True
+
+
+class PolicyError(ValueError):
+    """The policy file is malformed; the message names the file and the problem."""
+
+
+class PolicyRefusal(PermissionError):
+    """The policy does not allow what was asked. `reason` is a sentence for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _EndpointModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    base_url: str
+    model: str = Field(min_length=1)
+    label: str = ""
+    api: Literal["openai", "azure"] = "openai"
+    api_version: str | None = None  # Azure OpenAI's ?api-version=
+    requires_key: bool = True
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        base = parse_base_url(value)  # ValueError: not http(s), credentials, query, bad port
+        if base.scheme == "http" and not is_loopback(base.host):
+            raise ValueError(f"{value!r} is plain http: only https is allowed off this computer")
+        return value.strip().rstrip("/")
+
+
+class _FrontierModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    endpoints: list[_EndpointModel] = Field(default_factory=list)
+    redaction_required: bool = True
+    review_required: bool = True
+    workspaces: list[str] = Field(default_factory=list)
+    max_chunks: int = Field(4, ge=0, le=20)
+    timeout_s: float = Field(60.0, gt=0, le=600)
+
+    @field_validator("endpoints")
+    @classmethod
+    def _unique_ids(cls, value: list[_EndpointModel]) -> list[_EndpointModel]:
+        ids = [e.id for e in value]
+        if len(ids) != len(set(ids)):
+            raise ValueError("endpoint ids must be unique")
+        return value
+
+
+class _PolicyModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: Literal[1] = 1
+    frontier: _FrontierModel = Field(default_factory=_FrontierModel)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One approved OpenAI-compatible endpoint."""
+
+    id: str
+    base_url: str
+    model: str
+    label: str = ""
+    api: Literal["openai", "azure"] = "openai"
+    api_version: str | None = None
+    requires_key: bool = True
+
+    @property
+    def host(self) -> str:
+        return parse_base_url(self.base_url).host
+
+    @property
+    def port(self) -> int:
+        return parse_base_url(self.base_url).port
+
+    @property
+    def destination(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The administrator's decision. Immutable: build it with load_policy() or parse_policy()."""
+
+    frontier_enabled: bool = False
+    endpoints: tuple[Endpoint, ...] = ()
+    redaction_required: bool = True
+    review_required: bool = True
+    workspaces: frozenset[str] = field(default_factory=frozenset)
+    max_chunks: int = 4
+    timeout_s: float = 60.0
+    source: Path | None = None  # the file it came from; None for the built-in default
+    problem: str | None = None  # set when a policy file exists but could not be used
+
+    @classmethod
+    def closed(cls, source: Path | None = None, problem: str | None = None) -> Policy:
+        """No frontier route at all (the default, and what any problem falls back to)."""
+        return cls(source=source, problem=problem)
+
+    @property
+    def frontier_route_exists(self) -> bool:
+        return self.frontier_enabled and bool(self.endpoints) and self.problem is None
+
+    def is_allowed(self, workspace_id: str) -> bool:
+        """May this workspace escalate to a frontier model at all? (The router asks this.)"""
+        return self.frontier_route_exists and (
+            ALL_WORKSPACES in self.workspaces or workspace_id in self.workspaces
+        )
+
+    def endpoint(self, endpoint_id: str | None = None) -> Endpoint:
+        """The approved endpoint with this id (None: the first). Raises PolicyRefusal otherwise."""
+        if not self.frontier_route_exists:
+            raise PolicyRefusal(self.why_closed())
+        if endpoint_id is None:
+            return self.endpoints[0]
+        for endpoint in self.endpoints:
+            if endpoint.id == endpoint_id:
+                return endpoint
+        raise PolicyRefusal(
+            f"The endpoint {endpoint_id!r} is not approved by your administrator's policy. "
+            "Only these may be used: " + ", ".join(e.id for e in self.endpoints) + "."
+        )
+
+    def check_url(self, base_url: str, model: str | None = None) -> Endpoint:
+        """The approved endpoint for this exact base URL (and model), or PolicyRefusal."""
+        wanted = base_url.rstrip("/")
+        for endpoint in self.endpoints if self.frontier_route_exists else ():
+            if endpoint.base_url == wanted and (model is None or model == endpoint.model):
+                return endpoint
+        raise PolicyRefusal(
+            f"{base_url} is not an approved destination. Enclave sends nothing to it; only "
+            "your administrator's policy can approve an endpoint."
+        )
+
+    def check(self, workspace_id: str, endpoint_id: str | None = None) -> Endpoint:
+        """Everything the frontier route needs before preparing a request, or PolicyRefusal."""
+        endpoint = self.endpoint(endpoint_id)
+        if not self.is_allowed(workspace_id):
+            raise PolicyRefusal(
+                "Your administrator's policy does not allow this workspace to use a remote "
+                "model. The answer stays on this computer."
+            )
+        return endpoint
+
+    def why_closed(self) -> str:
+        if self.problem:
+            return self.problem
+        if self.source is None:
+            return (
+                "No administrator policy is installed, so Enclave has no remote model route: "
+                "everything stays on this computer."
+            )
+        return "Your administrator's policy does not allow remote models."
+
+
+def policy_path(paths: Paths, environ: dict[str, str] | None = None) -> Path:
+    """ENCLAVE_POLICY if set, else the site config folder's policy.json."""
+    env = os.environ if environ is None else environ
+    override = env.get(POLICY_ENV)
+    if override:
+        return Path(override).expanduser()
+    return paths.site_config / POLICY_FILENAME
+
+
+def parse_policy(data: Any, source: Path | None = None) -> Policy:
+    """Validate a decoded policy document. Raises PolicyError with a readable message."""
+    where = str(source) if source else "the policy"
+    if not isinstance(data, dict):
+        raise PolicyError(f"{where} must hold a JSON object.")
+    try:
+        model = _PolicyModel.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise PolicyError(f"{where} is invalid: {problems}") from exc
+    frontier = model.frontier
+    return Policy(
+        frontier_enabled=frontier.enabled,
+        endpoints=tuple(Endpoint(**e.model_dump()) for e in frontier.endpoints),
+        redaction_required=frontier.redaction_required,
+        review_required=frontier.review_required or REVIEW_ALWAYS_REQUIRED,
+        workspaces=frozenset(frontier.workspaces),
+        max_chunks=frontier.max_chunks,
+        timeout_s=frontier.timeout_s,
+        source=source,
+    )
+
+
+def load_policy(paths: Paths, environ: dict[str, str] | None = None) -> Policy:
+    """Read the policy. Never raises: a missing file gives no frontier route; a broken one also
+    gives no frontier route, with `problem` saying what is wrong (show it to the user)."""
+    path = policy_path(paths, environ)
+    env = os.environ if environ is None else environ
+    if not path.exists():
+        if env.get(POLICY_ENV):
+            return Policy.closed(
+                source=path,
+                problem=(
+                    f"The policy file named by {POLICY_ENV} ({path}) does not exist, so remote "
+                    "models are disabled. Ask your administrator."
+                ),
+            )
+        return Policy.closed()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return parse_policy(data, source=path)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, PolicyError) as exc:
+        detail = str(exc) if isinstance(exc, PolicyError) else f"{path} cannot be read: {exc}"
+        return Policy.closed(
+            source=path,
+            problem=(
+                f"The administrator policy is malformed, so remote models are disabled "
+                f"(nothing will leave this computer). {detail}"
+            ),
+        )

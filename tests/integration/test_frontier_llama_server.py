@@ -1,0 +1,471 @@
+"""The frontier route against a real OpenAI-compatible server on loopback.
+
+`python -m llama_cpp.server` serves the embedded SmolLM2 GGUF with an API key; a small recording
+reverse proxy (stdlib http.server) sits in front of it, so the tests assert on the bytes that
+actually left the client: the approved "frontier" is the proxy's loopback URL. The real client
+(models.openai_client), the real policy file, the real ledger on disk and the real egress guard
+(installed by tests/conftest.py) are used throughout.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.cli import audit
+from app.frontier import FrontierRefused, FrontierService, answer_with_fallback
+from app.paths import Paths
+from app.privacy.egress import GUARD
+from app.privacy.ledger import AuditLedger
+from app.privacy.policy import load_policy
+from app.secrets import SecretStore
+from models.types import GenerationOptions
+
+pytestmark = pytest.mark.slow
+
+API_KEY = "sk-enclave-test-9f8e7d6c5b4a"
+WORKSPACE = "clinic"
+OPTIONS = GenerationOptions(max_tokens=32, temperature=0.0, seed=0)
+
+# Identifiers planted in the question and the documents: none may cross the wire.
+CANARIES = [
+    "Margaret Ellison", "Ellison", "Margaret", "00482913", "03/14/1952", "(617) 555-0143",
+    "617", "5550143", "Karen Ellison-Moss", "Karen", "078-05-1120", "078051120",
+    "m.ellison@example.org", "1457389204", "88 Pinecrest Lane", "Pinecrest", "Daniel Whitcombe",
+    "Whitcombe", "ACC-99120374", "99120374", "Case No. 1:23-cv-04417", "04417",
+]  # fmt: skip
+QUESTION = "Who is the daughter of Margaret Ellison?"
+DOCUMENTS = [
+    "DISCHARGE SUMMARY\nPatient: Margaret Ellison   MRN: 00482913   DOB: 03/14/1952\n"
+    "SSN 078-05-1120. Home: 88 Pinecrest Lane, Asheville, NC 28803.\n"
+    "Margaret Ellison was admitted with community-acquired pneumonia and treated with "
+    "ceftriaxone. Her daughter Karen Ellison-Moss can be reached at (617) 555-0143.",
+    "Attending: Daniel Whitcombe, MD (NPI 1457389204). Billing account ACC-99120374. "
+    "Email for the family: m.ellison@example.org. Related litigation: Case No. 1:23-cv-04417.",
+]
+
+
+# -- servers ----------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def llama_server(smollm2_path: Path) -> Iterator[int]:
+    """A real OpenAI-compatible server (llama-cpp-python[server]) on a free loopback port."""
+    pytest.importorskip("uvicorn", reason="llama-cpp-python[server] extra is not installed")
+    pytest.importorskip("sse_starlette", reason="llama-cpp-python[server] extra is not installed")
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path),
+        "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
+        "--api_key", API_KEY, "--n_ctx", "2048", "--n_threads", "2", "--verbose", "False",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+                pytest.fail(f"llama_cpp.server exited early:\n{output[-2000:]}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/v1/models", headers={"Authorization": f"Bearer {API_KEY}"})
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("llama_cpp.server did not become ready in 90 s")
+            time.sleep(0.3)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@dataclass
+class Exchange:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int = 0
+    response: bytes = b""
+
+
+@dataclass
+class RecordingProxy:
+    """Forwards to the llama server and keeps every request and response it saw."""
+
+    port: int
+    upstream: int
+    exchanges: list[Exchange] = field(default_factory=list)
+    force_status: int | None = None  # answer this status itself (a gateway's 429, say)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def all_bytes_sent(self) -> bytes:
+        parts = []
+        for ex in self.exchanges:
+            parts.append(ex.path.encode())
+            parts += [f"{k}: {v}".encode() for k, v in ex.headers.items()]
+            parts.append(ex.body)
+        return b"\n".join(parts)
+
+
+def _handler(proxy: RecordingProxy) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+            pass
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            exchange = Exchange(self.path, dict(self.headers.items()), body)
+            proxy.exchanges.append(exchange)
+            if proxy.force_status is not None:
+                payload = json.dumps({"error": {"message": "slow down"}}).encode()
+                self.send_response(proxy.force_status)
+                self.send_header("Retry-After", "7")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                exchange.status, exchange.response = proxy.force_status, payload
+                return
+            upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=120)
+            forward = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            upstream.request("POST", self.path, body=body, headers=forward)
+            reply = upstream.getresponse()
+            data = reply.read()
+            exchange.status, exchange.response = reply.status, data
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.getheader("Content-Type", "application/json"))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+@pytest.fixture(scope="module")
+def proxy_server(llama_server: int) -> Iterator[RecordingProxy]:
+    proxy = RecordingProxy(port=0, upstream=llama_server)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(proxy))
+    proxy.port = int(server.server_address[1])
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield proxy
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture()
+def proxy(proxy_server: RecordingProxy) -> RecordingProxy:
+    proxy_server.exchanges.clear()
+    proxy_server.force_status = None
+    return proxy_server
+
+
+# -- the app side -----------------------------------------------------------------------------
+def _write_policy(path: Path, base_url: str, timeout_s: float = 120) -> None:
+    path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "frontier": {
+                    "enabled": True,
+                    "endpoints": [{"id": "gateway", "base_url": base_url, "model": "smollm2"}],
+                    "workspaces": [WORKSPACE],
+                    "review_required": True,
+                    "max_chunks": 4,
+                    "timeout_s": timeout_s,
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+
+
+def _service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base_url: str, *, key: str = API_KEY,
+    timeout_s: float = 120,
+) -> FrontierService:  # fmt: skip
+    policy_file = tmp_path / "policy.json"
+    _write_policy(policy_file, base_url, timeout_s)
+    monkeypatch.setenv("ENCLAVE_POLICY", str(policy_file))
+    paths = Paths.from_env().ensure()
+    policy = load_policy(paths)
+    assert policy.problem is None and policy.is_allowed(WORKSPACE)
+    secrets = SecretStore()
+    if secrets.status().secure:  # a developer's desktop: keep the test off the real keyring
+        secrets = SecretStore(backend=object())
+    secrets.keep_for_session("gateway", key)  # the headless path: memory only, this session
+    return FrontierService(policy, secrets, AuditLedger.for_paths(paths))
+
+
+def _ledger(enclave_home: Path) -> AuditLedger:
+    return AuditLedger.for_paths(Paths.from_env())
+
+
+@pytest.fixture(scope="module")
+def local_model(smollm2_path: Path) -> Any:
+    from llama_cpp import Llama
+
+    return Llama(model_path=str(smollm2_path), n_ctx=512, n_threads=2, verbose=False)
+
+
+def _local_answer(local_model: Any, question: str) -> str:
+    local_model.reset()
+    result = local_model.create_chat_completion(
+        messages=[{"role": "user", "content": question}], max_tokens=16, temperature=0.0
+    )
+    return str(result["choices"][0]["message"]["content"])
+
+
+def _sse_text(raw: bytes) -> str:
+    """The answer text inside a recorded server-sent-events body (independent of the client)."""
+    text = []
+    for line in raw.decode().splitlines():
+        if line.startswith("data: {"):
+            for choice in json.loads(line[6:]).get("choices", []):
+                text.append((choice.get("delta") or {}).get("content") or "")
+    return "".join(text)
+
+
+# -- the tests --------------------------------------------------------------------------------
+def test_canaries_never_leave_and_the_reply_is_restored(
+    proxy: RecordingProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = _service(tmp_path, monkeypatch, proxy.base_url)
+    outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+    for canary in CANARIES:
+        assert canary not in outgoing.display_text, canary
+    assert not proxy.exchanges  # preparing sends nothing
+
+    pieces: list[str] = []
+    outcome = service.send(outgoing, consent=True, on_text=pieces.append)
+
+    assert outcome.status == "answered", outcome.notice
+    assert len(proxy.exchanges) == 1
+    sent = proxy.all_bytes_sent()
+    assert proxy.exchanges[0].body == outgoing.body  # exactly what was reviewed
+    for canary in CANARIES:
+        assert canary.encode() not in sent, f"{canary!r} left the machine"
+    assert b"[PERSON_" in proxy.exchanges[0].body and b"[MRN_1]" in proxy.exchanges[0].body
+    # The server really answered with a placeholder, and the user sees the name instead.
+    raw_reply = _sse_text(proxy.exchanges[0].response)
+    assert "[PERSON_" in raw_reply, raw_reply
+    assert "[PERSON_" not in outcome.answer
+    assert "Ellison" in outcome.answer
+    assert "".join(pieces) == outcome.answer  # the stream, restored piece by piece
+    assert outcome.bytes_out == len(outgoing.body) and outcome.bytes_in > 0
+
+
+def test_no_consent_no_call(
+    proxy: RecordingProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enclave_home: Path
+) -> None:
+    service = _service(tmp_path, monkeypatch, proxy.base_url)
+    outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+    outcome = service.send(outgoing, consent=False)
+    assert outcome.status == "no_consent"
+    assert "Nothing was sent" in outcome.notice
+    assert proxy.exchanges == []
+    last = list(_ledger(enclave_home).entries())[-1]
+    assert last["outcome"] == "no_consent" and last["allowed"] is False
+
+
+def test_wrong_key_gives_the_local_answer_with_a_notice(
+    proxy: RecordingProxy,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    local_model: Any,
+) -> None:
+    service = _service(tmp_path, monkeypatch, proxy.base_url, key="sk-wrong-key")
+    outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+    outcome = service.send(outgoing, consent=True)
+    assert outcome.status == "unauthorized"
+    assert proxy.exchanges[0].status == 401  # the real server refused the key
+    final = answer_with_fallback(outcome, lambda: _local_answer(local_model, QUESTION))
+    assert final.source == "local" and final.text.strip()
+    assert "API key" in final.notice
+
+
+def test_dead_server_gives_the_local_answer_with_a_notice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local_model: Any
+) -> None:
+    dead = f"http://127.0.0.1:{_free_port()}/v1"  # nothing listens there
+    service = _service(tmp_path, monkeypatch, dead)
+    outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+    outcome = service.send(outgoing, consent=True)
+    assert outcome.status == "unreachable"
+    final = answer_with_fallback(outcome, lambda: _local_answer(local_model, QUESTION))
+    assert final.source == "local" and final.text.strip()
+    assert "could not be reached" in final.notice
+
+
+def test_a_server_that_never_answers_times_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:  # accepts and then says nothing at all
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+        service = _service(tmp_path, monkeypatch, url, timeout_s=1.5)
+        outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+        outcome = service.send(outgoing, consent=True)
+    finally:
+        stop.set()
+        thread.join()
+        for sock in held:
+            sock.close()
+        listener.close()
+    assert outcome.status == "timed_out"
+    assert "within 1.5 s" in outcome.notice
+
+
+def test_rate_limit_is_a_clear_outcome(
+    proxy: RecordingProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy.force_status = 429
+    service = _service(tmp_path, monkeypatch, proxy.base_url)
+    outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+    outcome = service.send(outgoing, consent=True)
+    assert outcome.status == "rate_limited"
+    assert outcome.retry_after_s == 7.0
+    assert "rate limiting" in outcome.notice
+
+
+def test_unapproved_endpoint_is_refused_even_when_the_user_asks(
+    proxy: RecordingProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enclave_home: Path
+) -> None:
+    service = _service(tmp_path, monkeypatch, proxy.base_url)
+    with pytest.raises(FrontierRefused) as refused:
+        service.prepare(QUESTION, DOCUMENTS, WORKSPACE, endpoint_id="my-own-server")
+    assert refused.value.status == "refused_by_policy"
+    with pytest.raises(FrontierRefused):
+        service.prepare(QUESTION, DOCUMENTS, "another-workspace")
+    from app.privacy.policy import PolicyRefusal
+
+    with pytest.raises(PolicyRefusal, match="not an approved destination"):
+        service.policy.check_url("https://203.0.113.10/v1")
+    assert proxy.exchanges == []
+    outcomes = [e.get("outcome") for e in _ledger(enclave_home).entries()]
+    assert outcomes.count("refused_by_policy") == 2
+
+
+def test_ledger_records_the_call_and_detects_an_edited_line(
+    proxy: RecordingProxy,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    enclave_home: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    service = _service(tmp_path, monkeypatch, proxy.base_url)
+    ledger = _ledger(enclave_home)
+    previous = GUARD.recorder
+    from app.frontier import egress_recorder
+
+    GUARD.recorder = egress_recorder(ledger)  # the guard reports to the ledger, as in the app
+    try:
+        outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+        outcome = service.send(outgoing, consent=True)
+        import httpx
+
+        with pytest.raises(httpx.ConnectError):  # an unapproved host, straight through httpx
+            httpx.get("http://203.0.113.10:8080/", trust_env=False)
+    finally:
+        GUARD.recorder = previous
+    assert outcome.ok
+    entries = list(ledger.entries())
+    call = [e for e in entries if e.get("kind") == "frontier_call"][-1]
+    assert call["destination"] == f"127.0.0.1:{proxy.port}" and call["allowed"] is True
+    assert call["bytes_out"] == len(proxy.exchanges[0].body)
+    assert call["bytes_in"] == len(proxy.exchanges[0].response)
+    assert call["request_sha256"] == hashlib.sha256(proxy.exchanges[0].body).hexdigest()
+    assert call["redactions"]["PERSON"] >= 3 and call["redactions"]["MRN"] == 1
+    refused = [e for e in entries if e.get("kind") == "egress" and not e["allowed"]]
+    assert any(e["destination"].startswith("203.0.113.10") for e in refused)
+    raw = ledger.path.read_text(encoding="utf-8")
+    for canary in CANARIES:
+        assert canary not in raw  # ids, counts and hashes only
+    assert ledger.verify().ok
+
+    args = type("Args", (), {"verify": True, "json": True, "limit": 0})()
+    assert audit.run(args, paths=Paths.from_env()) == 0  # type: ignore[arg-type]
+    lines = raw.splitlines()
+    number = next(i for i, line in enumerate(lines) if '"frontier_call"' in line)
+    lines[number] = lines[number].replace(f'"bytes_out":{call["bytes_out"]}', '"bytes_out":1')
+    ledger.path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert audit.run(args, paths=Paths.from_env()) == 1  # type: ignore[arg-type]
+    report = json.loads(capsys.readouterr().out)
+    assert report["verify"]["first_bad_line"] == number + 1
+
+
+def test_the_key_is_in_no_file_after_a_session(
+    proxy: RecordingProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enclave_home: Path
+) -> None:
+    log_file = Paths.from_env().ensure().logs / "session.log"
+    handler = logging.FileHandler(log_file)
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)  # the noisiest the app could be configured
+    try:
+        service = _service(tmp_path, monkeypatch, proxy.base_url)
+        for _ in range(2):
+            outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+            assert service.send(outgoing, consent=True).ok
+            repr(outgoing), repr(service.secrets.get_api_key("gateway"))
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+        root.setLevel(old_level)
+    # The key really was used (so the scan below could have found it) ...
+    assert proxy.exchanges[0].headers.get("Authorization") == f"Bearer {API_KEY}"
+    # ... and no file under ENCLAVE_HOME holds it, plain or base64.
+    needles = [API_KEY.encode(), base64.b64encode(API_KEY.encode()), API_KEY[8:].encode()]
+    files = [p for p in enclave_home.rglob("*") if p.is_file()]
+    assert files, "the session wrote nothing at all?"
+    for path in files:
+        data = path.read_bytes()
+        for needle in needles:
+            assert needle not in data, f"the API key is in {path}"
+    assert os.environ.get("ENCLAVE_POLICY")  # the policy file is outside ENCLAVE_HOME
