@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from app.frontier import FrontierService
     from app.privacy.ledger import AuditLedger
     from app.privacy.policy import Policy
+    from app.router import Router
     from app.secrets import SecretStore
     from models.catalog import ModelCatalog
     from rag.embedder import Embedder
@@ -126,9 +127,28 @@ class Enclave:
         return HistoryStore(self.paths.history_db)
 
     @cached_property
+    def router(self) -> Router:
+        """Specialist, compute tier and escalation per question (app.router)."""
+        from app.router import RouterConfig, build_router
+
+        return build_router(
+            embedder=lambda: self.embedder,
+            catalog=self.catalog,
+            loaded=lambda: self.engines.loaded(),
+            policy=lambda: self.policy,
+            config_dir=self.paths.config,
+            cache_dir=self.paths.cache,
+            config=RouterConfig(answer_tokens=self.settings.max_answer_tokens),
+        )
+
+    @cached_property
     def chat(self) -> ChatService:
         return ChatService(
-            settings=self.settings, history=self.history, engines=self.engines, index_for=self.index
+            settings=self.settings,
+            history=self.history,
+            engines=self.engines,
+            index_for=self.index,
+            router=self.router,
         )
 
     def delete_workspace(self, name_or_id: str) -> Workspace:
