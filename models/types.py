@@ -34,6 +34,8 @@ class GenerationStats:
     seconds_to_first_token: float
     seconds_total: float
     finish_reason: Literal["stop", "length", "cancelled", "error"]
+    trimmed_messages: int = 0  # oldest turns left out so the prompt fits the context window
+    error: str = ""  # with finish_reason "error": what went wrong, in words (never content)
 
 
 @dataclass(frozen=True)
