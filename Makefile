@@ -37,3 +37,23 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# -- installable builds (docs/DEPLOYMENT.md) ----------------------------------------------------
+# bundle: the one-folder app in packaging/dist/enclave/ (llama.cpp's portable release build;
+#   BUNDLE_ARGS="--llama venv" bundles the venv's own build, BUNDLE_ARGS="--backend cuda" CUDA).
+# bundle-smoke: the built bundle's --self-test in a bare environment, under strace.
+# offline-kit: packaging/dist/offline-kit/ (wheelhouse + install.sh); verify it with no network:
+#   packaging/verify_offline_kit.sh
+.PHONY: bundle bundle-smoke offline-kit
+BUNDLE_ARGS ?=
+KIT_ARGS ?=
+
+bundle: $(STAMP)
+	$(BIN)/pip install -q -r packaging/requirements-bundle.txt
+	$(BIN)/python packaging/build_bundle.py $(BUNDLE_ARGS)
+
+bundle-smoke: $(STAMP)
+	$(BIN)/python packaging/smoke_bundle.py
+
+offline-kit: $(STAMP)
+	$(BIN)/python packaging/build_offline_kit.py $(KIT_ARGS)

@@ -41,7 +41,7 @@ def _register_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     """Command groups that other parts of the app contribute when present."""
     import importlib
 
-    for name in ("app.cli.audit", "app.cli.eval"):
+    for name in ("app.cli.audit", "app.cli.eval", "app.cli.selftest"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

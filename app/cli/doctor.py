@@ -71,7 +71,23 @@ def report(enclave: Enclave) -> dict[str, Any]:
             ),
         },
         "models": [m.id for m in enclave.catalog.list()],
+        "recommended_gpu_layers": _recommended_layers(enclave, hw),
     }
+
+
+def _recommended_layers(enclave: Enclave, hw: Any) -> dict[str, int]:
+    """Per installed model: GPU layers that fit this machine's free device memory (0: CPU)."""
+    from models.gguf import read_gguf_info
+    from models.hardware import recommended_gpu_layers
+
+    out = {}
+    for rec in enclave.catalog.list():
+        try:
+            layers = read_gguf_info(enclave.catalog.path_of(rec)).block_count
+        except (OSError, ValueError):
+            continue
+        out[rec.id] = recommended_gpu_layers(hw, rec.size_bytes, layers)
+    return out
 
 
 def cmd_doctor(args: argparse.Namespace, enclave: Enclave) -> int:
@@ -88,6 +104,16 @@ def cmd_doctor(args: argparse.Namespace, enclave: Enclave) -> int:
         f"threads: {data['threads']} (physical cores {hw.get('physical_cores')})  "
         f"GPU layers: {data['n_gpu_layers']}"
     )
+    for dev in hw.get("devices", []):
+        memory = (
+            f", {dev['memory_free'] / 2**30:.1f} of {dev['memory_total'] / 2**30:.1f} GiB free"
+            if dev.get("memory_total")
+            else ""
+        )
+        print(f"  device {dev['name']}: {dev['description']} ({dev['type']}{memory})")
+    for model_id, layers in data["recommended_gpu_layers"].items():
+        advice = "all" if layers < 0 else str(layers)
+        print(f"  recommended GPU layers for {model_id}: {advice}")
     for name, where in data["paths"].items():
         print(f"  {name:<7} {where}")
     off = data["offline"]
