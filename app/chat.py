@@ -1,49 +1,47 @@
-"""The chat use-case: retrieve, prompt with numbered sources, stream, cite, persist.
+"""The chat use-case: retrieve, route, prompt with numbered sources, generate, cite, persist.
 
 `ChatService.ask` is a generator run on the caller's thread (a CLI main thread or a UI worker
 thread); tokens come from the model's own inference thread through the engine's queue.
+The router (app.router) picks the specialist model and the compute tier before generation, and
+decides afterwards whether the answer is confident enough to give or must abstain.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from app.prompting import NOT_FOUND_TEXT, build_messages, user_turn
+from app.reasoning import SampleDone, TierResult, Token, is_not_found, run_tier, verify_claims
+from app.router import Choice, Overrides, PassOutcome, Route, Router, Tier, reassess
 from models.types import CancelToken, GenerationOptions, GenerationStats, Message
 from rag.citations import build_citations
 from rag.types import Citation, Hit
 
 if TYPE_CHECKING:
-    from rag.index import WorkspaceIndex
-
     from app.engines import EngineManager
     from app.history import HistoryStore
     from app.settings import Settings
     from app.workspaces import Workspace
+    from rag.index import WorkspaceIndex
+
+__all__ = [
+    "ChatAnswer",
+    "ChatError",
+    "ChatEvent",
+    "ChatService",
+    "Route",
+    "RouteDecided",
+    "SampleDone",
+    "SourcesFound",
+    "Token",
+]
 
 
 class ChatError(ValueError):
     """The question could not be asked; the message says why."""
-
-
-@dataclass(frozen=True)
-class Route:
-    """Which model answered and why. Grows with the router (domain scores, tiers, escalation)."""
-
-    model_id: str
-    domain: str = "general"
-    tier: str = "direct"
-    samples: int = 1
-    escalate: bool = False
-    reasons: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["reasons"] = list(self.reasons)
-        return data
 
 
 @dataclass(frozen=True)
@@ -52,8 +50,10 @@ class SourcesFound:
 
 
 @dataclass(frozen=True)
-class Token:
-    text: str
+class RouteDecided:
+    """The router's decision, before generation starts (for a status line)."""
+
+    route: Route
 
 
 @dataclass
@@ -71,6 +71,7 @@ class ChatAnswer:
     cancelled: bool
     seconds: float
     notices: list[str] = field(default_factory=list)
+    draft: str = ""  # the model's answer before verification or abstention (not in the JSON)
 
     def to_json(self) -> dict[str, Any]:
         """The `enclave ask --json` contract."""
@@ -100,7 +101,7 @@ class ChatAnswer:
         }
 
 
-ChatEvent = SourcesFound | Token | ChatAnswer
+ChatEvent = SourcesFound | RouteDecided | Token | SampleDone | ChatAnswer
 IndexProvider = Callable[["Workspace"], "WorkspaceIndex"]
 
 
@@ -112,11 +113,15 @@ class ChatService:
         history: HistoryStore,
         engines: EngineManager,
         index_for: IndexProvider,
+        router: Router | None = None,
     ) -> None:
+        """`router`: the app's router (classifier, model portfolio, policy). Without one every
+        question goes to the default model, domain "general", and the tier rules still apply."""
         self._settings = settings
         self._history = history
         self._engines = engines
         self._index_for = index_for
+        self.router = router or Router()
 
     def relevant_sources(self, workspace: Workspace, question: str, k: int) -> list[Hit]:
         """Retrieve, then keep only hits similar enough to be worth citing."""
@@ -138,13 +143,23 @@ class ChatService:
         model_id: str | None = None,
         cancel: CancelToken | None = None,
         k: int | None = None,
+        choice: Choice = "auto",
+        domain: str | None = None,
+        tier: Tier | None = None,
+        samples: int | None = None,
     ) -> Iterator[ChatEvent]:
+        """Answer `question` from the workspace's documents.
+
+        Events: SourcesFound, RouteDecided, then Token pieces (streamed for the direct and
+        reasoning tiers; the final answer at once for the sampling tiers), SampleDone progress,
+        and last the ChatAnswer. `choice` ("auto", "quick", "think_harder"), `domain`, `tier`,
+        `samples` and `model_id` override the router for this question.
+        """
         question = question.strip()
         if not question:
             raise ChatError("The question is empty.")
         started = time.perf_counter()
         settings = self._settings
-        model_id = model_id or settings.default_model
         conv = (
             self._history.conversation(conversation_id)
             if conversation_id
@@ -155,47 +170,100 @@ class ChatService:
         earlier = self._earlier_turns(conv.id)
         sources = self.relevant_sources(workspace, question, k or settings.top_k_sources)
         yield SourcesFound(sources)
-        route = Route(model_id=model_id, reasons=(f"{len(sources)} relevant sources",))
+        overrides = Overrides(choice, domain, tier, model_id, samples)
+        route = self.router.route(
+            question,
+            workspace_id=workspace.id,
+            support=_support(sources),
+            n_sources=len(sources),
+            default_model=settings.default_model,
+            overrides=overrides,
+        )
+        route = replace(route, reasons=(f"{len(sources)} relevant sources", *route.reasons))
+        yield RouteDecided(route)
         self._history.add_message(
             conv.id, "user", question, meta={"sent": user_turn(question, sources)}
         )
 
         if not sources and settings.answer_only_from_documents:
+            route = replace(route, samples=0, abstained=True, confidence=0.0)
             yield self._finish(
-                conv.id, question, NOT_FOUND_TEXT, [], route, "none", None, started, not_found=True
-            )
+                conv.id, question, NOT_FOUND_TEXT, [], route, "none", None, started,
+                not_found=True, notices=_offers(route),
+            )  # fmt: skip
             return
 
-        engine = self._engines.get(model_id)
+        engine = self._engines.get(route.model_id)
         messages = build_messages(question, sources, earlier)
-        options = GenerationOptions(
-            max_tokens=settings.max_answer_tokens, temperature=settings.temperature
+        budget = route.token_budget or settings.max_answer_tokens
+        options = GenerationOptions(max_tokens=budget, temperature=settings.temperature)
+        result: TierResult | None = None
+        adaptive = self.router.config.first_pass_samples if route.choice == "auto" else 0
+        for event in run_tier(
+            engine,
+            messages,
+            tier=route.tier,
+            samples=route.samples,
+            options=options,
+            sample_temperature=self.router.config.sample_temperature,
+            adaptive_first_pass=0 if "samples" in route.overrides else adaptive,
+            yes_no=route.question_type == "yes_no",
+            cancel=cancel,
+        ):
+            if isinstance(event, TierResult):
+                result = event
+            else:
+                yield event
+        assert result is not None
+        final = self._conclude(conv.id, question, result, route, sources, engine.device, started)
+        if len(result.samples) > 1 and not final.route.abstained and final.answer:
+            yield Token(final.answer)  # sampled answers are not streamed: show the chosen one
+        yield final
+
+    def _conclude(
+        self,
+        conversation_id: str,
+        question: str,
+        result: TierResult,
+        route: Route,
+        sources: list[Hit],
+        device: str,
+        started: float,
+    ) -> ChatAnswer:
+        """Verify, score confidence, abstain or answer, cite, and store."""
+        answer = draft = result.answer
+        notices: list[str] = []
+        not_found = is_not_found(answer)
+        check = verify_claims(answer, sources)
+        if route.tier == "verify" and check.unsupported and not result.cancelled:
+            answer = check.kept
+            n = len(check.unsupported)
+            notices.append(
+                f"{n} sentence{'s' if n != 1 else ''} not supported by the sources "
+                f"{'were' if n != 1 else 'was'} removed."
+            )
+        outcome = PassOutcome(
+            samples=len(result.samples),
+            agreement=result.agreement,
+            claim_support=check.share,
+            model_abstained=not_found or not answer.strip(),
         )
-        pieces: list[str] = []
-        stats: GenerationStats | None = None
-        for event in engine.generate(messages, options, cancel):
-            if event.text:
-                pieces.append(event.text)
-                yield Token(event.text)
-            if event.stats is not None:
-                stats = event.stats
-        answer = "".join(pieces).strip()
-        cancelled = stats is not None and stats.finish_reason == "cancelled"
-        not_found = NOT_FOUND_TEXT.lower().rstrip(".") in answer.lower()
-        citations = [] if not_found else build_citations(answer, sources)
-        yield self._finish(
-            conv.id,
-            question,
-            answer,
-            citations,
-            route,
-            engine.device,
-            stats,
-            started,
-            not_found=not_found,
-            cancelled=cancelled,
-            sources=sources,
-        )
+        route = reassess(route, outcome, self.router.config)
+        if route.abstained and not result.cancelled:
+            if not not_found:
+                notices.append(
+                    f"The documents do not clearly support an answer (confidence "
+                    f"{route.confidence or 0.0:.2f}), so Enclave does not guess."
+                )
+            answer, not_found = NOT_FOUND_TEXT, True
+            notices += _offers(route)
+        citations = [] if not_found else build_citations(answer, sources, question)
+        final = self._finish(
+            conversation_id, question, answer, citations, route, device, result.stats, started,
+            not_found=not_found, cancelled=result.cancelled, sources=sources, notices=notices,
+        )  # fmt: skip
+        final.draft = draft
+        return final
 
     def _earlier_turns(self, conversation_id: str) -> list[Message]:
         """Earlier question/answer pairs exactly as they were sent (stopped answers left out)."""
@@ -224,6 +292,7 @@ class ChatService:
         not_found: bool,
         cancelled: bool = False,
         sources: list[Hit] | None = None,
+        notices: list[str] | None = None,
     ) -> ChatAnswer:
         seconds = time.perf_counter() - started
         meta = {
@@ -251,4 +320,26 @@ class ChatService:
             not_found,
             cancelled,
             seconds,
+            list(notices or []),
         )
+
+
+def _support(sources: list[Hit]) -> float | None:
+    """The best dense similarity among the relevant sources (None when there are none)."""
+    sims = [h.dense_similarity for h in sources if h.dense_similarity is not None]
+    if sims:
+        return max(sims)
+    return 0.0 if sources else None
+
+
+def _offers(route: Route) -> list[str]:
+    """What the user can do about an abstention: think harder, or the frontier route."""
+    offers = []
+    if route.tier != "verify" and route.samples != 0:
+        offers.append('Ask again with "Think harder" to let the model try several answers.')
+    if route.escalate:
+        offers.append(
+            "Your administrator allows a larger remote model for this workspace: you can send "
+            "this question to it (you will see exactly what is sent, redacted, first)."
+        )
+    return offers

@@ -36,6 +36,7 @@ class EngineManager:
         self._factory = factory or self._load
         self._engines: OrderedDict[str, ChatEngine] = OrderedDict()
         self._lock = threading.Lock()
+        self.notices: list[str] = []  # shown to the user (e.g. a GPU offload that fell back)
 
     def get(self, model_id: str) -> ChatEngine:
         """The engine for `model_id`, loaded (on its own thread) if needed; blocks until ready."""
@@ -73,6 +74,21 @@ class EngineManager:
             engine.close()
 
     def _load(self, model_id: str) -> ChatEngine:
+        """Load with the configured GPU layers; if offload fails, fall back to the CPU, say so."""
+        from models.errors import ModelLoadError
+
+        try:
+            return self._load_with(model_id, self._n_gpu_layers)
+        except ModelLoadError as exc:
+            if self._n_gpu_layers == 0:
+                raise
+            self.notices.append(
+                f"The GPU could not take {model_id} ({exc}); it runs on the CPU instead. "
+                "Lower the GPU layers setting or check the graphics driver."
+            )
+            return self._load_with(model_id, 0)
+
+    def _load_with(self, model_id: str, n_gpu_layers: int) -> ChatEngine:
         from models.engine import LlamaEngine
         from models.gguf import read_gguf_info
 
@@ -87,7 +103,7 @@ class EngineManager:
             chat_template=template,
             n_ctx=min(self._n_ctx, record.context_length or self._n_ctx),
             n_threads=self._n_threads,
-            n_gpu_layers=self._n_gpu_layers,
+            n_gpu_layers=n_gpu_layers,
         )
         engine.wait_ready()
         return engine

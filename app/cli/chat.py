@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from app.chat import ChatAnswer, Token
+from app.router import Choice, Tier
 from models.types import CancelToken
 
 if TYPE_CHECKING:
@@ -23,12 +24,49 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--conversation", help="continue this conversation id")
     p.add_argument("--k", type=int, help="number of sources to retrieve")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    add_route_arguments(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("shell", help="an interactive conversation in the terminal")
     p.add_argument("--workspace", "-w", default="default")
     p.add_argument("--model")
     p.set_defaults(func=cmd_shell)
+
+
+def add_route_arguments(p: argparse.ArgumentParser) -> None:
+    """Per-question overrides of the router (app.router)."""
+    from app.domains import DOMAINS
+    from app.router import TIERS
+
+    effort = p.add_mutually_exclusive_group()
+    effort.add_argument(
+        "--think-harder",
+        action="store_const",
+        const="think_harder",
+        dest="choice",
+        help="several answers, chosen by agreement, then each claim checked against the sources",
+    )
+    effort.add_argument(
+        "--quick", action="store_const", const="quick", dest="choice", help="one direct answer"
+    )
+    p.add_argument("--domain", choices=DOMAINS, help="route as this domain's question")
+    p.add_argument("--tier", choices=TIERS, help="force the compute tier")
+    p.add_argument("--samples", type=int, help="number of samples for self-consistency")
+    p.set_defaults(choice="auto")
+
+
+def format_route(answer: ChatAnswer) -> str:
+    r = answer.route
+    parts = [f"route: {r.model_id}", r.domain, r.tier]
+    if r.samples > 1:
+        parts.append(f"{r.samples} samples")
+    if r.agreement is not None:
+        parts.append(f"agreement {r.agreement:.2f}")
+    if r.confidence is not None:
+        parts.append(f"confidence {r.confidence:.2f}")
+    if r.escalate:
+        parts.append("a remote model is available")
+    return ", ".join(parts)
 
 
 def format_citations(answer: ChatAnswer) -> str:
@@ -50,15 +88,32 @@ def run_question(
     model: str | None = None,
     conversation: str | None = None,
     k: int | None = None,
+    choice: Choice = "auto",
+    domain: str | None = None,
+    tier: Tier | None = None,
+    samples: int | None = None,
 ) -> ChatAnswer:
     cancel = CancelToken()
     result: ChatAnswer | None = None
+    if samples is not None and samples < 1:
+        raise ValueError("--samples must be at least 1.")
     events = enclave.chat.ask(
-        ws, question, conversation_id=conversation, model_id=model, cancel=cancel, k=k
+        ws,
+        question,
+        conversation_id=conversation,
+        model_id=model,
+        cancel=cancel,
+        k=k,
+        choice=choice,
+        domain=domain,
+        tier=tier,
+        samples=samples,
     )
+    shown: list[str] = []
     try:
         for event in events:
             if isinstance(event, Token) and stream:
+                shown.append(event.text)
                 sys.stdout.write(event.text)
                 sys.stdout.flush()
             elif isinstance(event, ChatAnswer):
@@ -69,6 +124,10 @@ def run_question(
             if isinstance(event, ChatAnswer):
                 result = event
     assert result is not None
+    final = result.answer.strip()
+    if stream and final and not result.cancelled and final not in "".join(shown):
+        # nothing was generated, or the router replaced the draft (abstention, removed claims)
+        print(f"\n{final}" if shown else final)
     return result
 
 
@@ -82,13 +141,18 @@ def cmd_ask(args: argparse.Namespace, enclave: Enclave) -> int:
         model=args.model,
         conversation=args.conversation,
         k=args.k,
+        choice=args.choice,
+        domain=args.domain,
+        tier=args.tier,
+        samples=args.samples,
     )
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
-    if answer.not_found and not answer.stats:
-        print(answer.answer)
     print()
+    for notice in answer.notices:
+        print(notice)
+    print(format_route(answer), file=sys.stderr)
     if answer.citations:
         print()
         print(format_citations(answer))
@@ -110,8 +174,6 @@ def cmd_shell(args: argparse.Namespace, enclave: Enclave) -> int:
             enclave, ws, question, stream=True, model=args.model, conversation=conversation
         )
         conversation = answer.conversation_id
-        if answer.not_found and not answer.stats:
-            print(answer.answer)
         print()
         if answer.citations:
             print(format_citations(answer))

@@ -22,8 +22,12 @@ CONTRACT_PDF = "ADUROBIOTECH,INC_06_02_2020-EX-10.7-CONSULTING AGREEMENT.pdf"
 def home(tmp_path_factory: pytest.TempPathFactory, eval_dir: Path) -> Path:
     home = tmp_path_factory.mktemp("cli-home")
     matter = tmp_path_factory.mktemp("matter")
-    (matter / CONTRACT_TXT).write_bytes((eval_dir / "cuad" / "contracts" / CONTRACT_TXT).read_bytes())
-    (matter / CONTRACT_PDF).write_bytes((eval_dir / "docs" / "pdf" / "legal" / CONTRACT_PDF).read_bytes())
+    (matter / CONTRACT_TXT).write_bytes(
+        (eval_dir / "cuad" / "contracts" / CONTRACT_TXT).read_bytes()
+    )
+    (matter / CONTRACT_PDF).write_bytes(
+        (eval_dir / "docs" / "pdf" / "legal" / CONTRACT_PDF).read_bytes()
+    )
     (matter / "notes.xyz").write_text("not a supported type")
     enclave(home, "workspaces", "create", "ACME")
     proc = enclave(home, "ingest", str(matter), "--workspace", "acme", "--json")
@@ -42,8 +46,16 @@ def test_reingest_unchanged_does_nothing(home: Path, eval_dir: Path, tmp_path: P
 
 
 def test_search_json_contract(home: Path, eval_dir: Path) -> None:
-    proc = enclave(home, "search", "governing law of this agreement", "--workspace", "acme",
-                   "--k", "5", "--json")
+    proc = enclave(
+        home,
+        "search",
+        "governing law of this agreement",
+        "--workspace",
+        "acme",
+        "--k",
+        "5",
+        "--json",
+    )
     hits = json_lines(proc.stdout)
     assert 1 <= len(hits) <= 5
     for hit in hits:
@@ -61,16 +73,26 @@ def test_search_json_contract(home: Path, eval_dir: Path) -> None:
 def test_search_many_queries_share_one_load(home: Path, tmp_path: Path) -> None:
     queries = tmp_path / "q.txt"
     queries.write_text("termination for convenience\n\nexclusivity\nconsulting fees\n")
-    lines = json_lines(enclave(home, "search", "--queries", str(queries), "--workspace", "acme",
-                               "--k", "3").stdout)
-    assert [line["query"] for line in lines] == ["termination for convenience", "exclusivity",
-                                                 "consulting fees"]
+    lines = json_lines(
+        enclave(home, "search", "--queries", str(queries), "--workspace", "acme", "--k", "3").stdout
+    )
+    assert [line["query"] for line in lines] == [
+        "termination for convenience",
+        "exclusivity",
+        "consulting fees",
+    ]
     assert all(1 <= len(line["hits"]) <= 3 for line in lines)
 
 
 def test_ask_json_contract_and_verified_quotes(home: Path, eval_dir: Path) -> None:
-    proc = enclave(home, "ask", "Which state's law governs the distributor agreement?",
-                   "--workspace", "acme", "--json")
+    proc = enclave(
+        home,
+        "ask",
+        "Which state's law governs the distributor agreement?",
+        "--workspace",
+        "acme",
+        "--json",
+    )
     (result,) = json_lines(proc.stdout)
     assert {"answer", "citations", "route"} <= set(result)
     assert result["answer"].strip()
@@ -88,8 +110,14 @@ def test_ask_streams_then_prints_citations(home: Path) -> None:
 
 
 def test_irrelevant_question_is_not_found(home: Path) -> None:
-    proc = enclave(home, "ask", "What is the recommended dose of amoxicillin for otitis media?",
-                   "--workspace", "acme", "--json")
+    proc = enclave(
+        home,
+        "ask",
+        "What is the recommended dose of amoxicillin for otitis media?",
+        "--workspace",
+        "acme",
+        "--json",
+    )
     (result,) = json_lines(proc.stdout)
     assert result["not_found"] is True and result["citations"] == []
     assert "not found in your documents" in result["answer"].lower()
@@ -97,8 +125,9 @@ def test_irrelevant_question_is_not_found(home: Path) -> None:
 
 def test_workspaces_are_isolated(home: Path) -> None:
     enclave(home, "workspaces", "create", "Patient 7")
-    hits = json_lines(enclave(home, "search", "governing law", "--workspace", "patient-7",
-                              "--json").stdout)
+    hits = json_lines(
+        enclave(home, "search", "governing law", "--workspace", "patient-7", "--json").stdout
+    )
     assert hits == []
 
 
@@ -119,6 +148,10 @@ def test_models_list_verify_and_doctor(home: Path) -> None:
 
 def test_document_remove(home: Path) -> None:
     enclave(home, "documents", "remove", CONTRACT_PDF, "--workspace", "acme")
-    names = [d["name"] for d in json_lines(
-        enclave(home, "documents", "list", "--workspace", "acme", "--json").stdout)]
+    names = [
+        d["name"]
+        for d in json_lines(
+            enclave(home, "documents", "list", "--workspace", "acme", "--json").stdout
+        )
+    ]
     assert CONTRACT_PDF not in names and CONTRACT_TXT in names

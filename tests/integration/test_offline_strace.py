@@ -13,7 +13,9 @@ from tests.integration.cli_helpers import enclave, json_lines
 
 pytestmark = [pytest.mark.slow, pytest.mark.strace]
 
-_ADDR = re.compile(r'sa_family=(AF_INET6?),.*?(?:inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6?, "([^"]+)")')
+_ADDR = re.compile(
+    r'sa_family=(AF_INET6?),.*?(?:inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6?, "([^"]+)")'
+)
 
 
 def non_loopback_connects(trace: str) -> list[str]:
@@ -34,11 +36,12 @@ def non_loopback_connects(trace: str) -> list[str]:
 
 def test_parser_recognises_bad_lines() -> None:
     sample = (
-        '123 connect(3, {sa_family=AF_INET, sin_port=htons(443), '
+        "123 connect(3, {sa_family=AF_INET, sin_port=htons(443), "
         'sin_addr=inet_addr("140.82.112.3")}, 16) = -1 ECONNREFUSED\n'
-        '123 connect(3, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("127.0.0.1")}, 16) = 0\n'
+        '123 connect(3, {sa_family=AF_INET, sin_port=htons(80), '
+        'sin_addr=inet_addr("127.0.0.1")}, 16) = 0\n'
         '124 connect(5, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1\n'
-        '125 connect(6, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), '
+        "125 connect(6, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), "
         'inet_pton(AF_INET6, "2606:4700::1", &sin6_addr), sin6_scope_id=0}, 28) = -1\n'
     )
     assert len(non_loopback_connects(sample)) == 2
@@ -54,8 +57,15 @@ def test_ingest_and_ask_make_no_non_loopback_connection(tmp_path: Path, eval_dir
     proc = enclave(home, "ingest", str(contract), "--workspace", "m", "--json", prefix=prefix)
     assert json_lines(proc.stdout)[0]["outcome"] == "indexed"
     first = trace.read_text()
-    enclave(home, "ask", "Who are the parties to this consulting agreement?", "--workspace", "m",
-            "--json", prefix=prefix)
+    enclave(
+        home,
+        "ask",
+        "Who are the parties to this consulting agreement?",
+        "--workspace",
+        "m",
+        "--json",
+        prefix=prefix,
+    )
     second = trace.read_text()
     assert non_loopback_connects(first) == []
     assert non_loopback_connects(second) == []

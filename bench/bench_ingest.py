@@ -1,0 +1,211 @@
+"""End-to-end ingestion (`WorkspaceIndex.ingest_file`) vs raw `SentenceTransformer.encode`.
+
+Files: the 20 CUAD contracts (.txt) in ../shared/eval/cuad/contracts and the 4 contract PDFs in
+../shared/eval/docs/pdf/legal. Ingest = hash + extract (PDFs in a limited worker process) +
+chunk + embed + chroma write + one SQLite transaction per file, into a fresh workspace on disk.
+Anchor: the same model object's `encode()` on exactly the chunks that ingestion produces (the
+same extract + chunker, computed apart and checked equal to what the manifest stores), one
+call per document (ingest also embeds a document's chunks in one call, up to 256).
+Each file's raw encode runs right before or after its ingest (alternating), so both see the
+same load on a shared machine. Ratio = raw encode seconds / ingest seconds = ingest chunks/s /
+raw chunks/s; target >= 0.8. The median over --repeat runs is reported.
+
+    .venv/bin/python bench/bench_ingest.py [--repeat 2]
+
+Writes bench/results/ingest.json and bench/results/ingest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+EVAL = REPO.parent / "shared" / "eval"
+RESULTS = REPO / "bench" / "results"
+COMMAND = ".venv/bin/python bench/bench_ingest.py"
+
+
+def corpus() -> list[Path]:
+    txt = sorted((EVAL / "cuad" / "contracts").glob("*.txt"))
+    pdf = sorted((EVAL / "docs" / "pdf" / "legal").glob("*.pdf"))
+    return txt + pdf
+
+
+class TimedEmbedder:
+    """The real embedder, with the time spent inside embed() added up."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.name, self.dimension = inner, inner.name, inner.dimension
+        self.seconds = 0.0
+
+    def embed(self, texts: Any) -> list[list[float]]:
+        started = time.perf_counter()
+        try:
+            return self.inner.embed(texts)  # type: ignore[no-any-return]
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def chunk_texts(files: list[Path]) -> list[list[str]]:
+    """The chunks ingestion will make of each file (same extract + chunker, computed apart)."""
+    from rag.chunking import chunk_document
+    from rag.extract import extract
+
+    out = []
+    for path in files:
+        parsed = extract(path).parsed
+        assert parsed is not None, path
+        out.append([c.text for c in chunk_document("x", parsed)])
+    return out
+
+
+def encode(model: Any, texts: list[str], batch_size: int) -> float:
+    started = time.perf_counter()
+    model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    return time.perf_counter() - started
+
+
+def run_paired(
+    files: list[Path], texts: list[list[str]], embedder: Any, model: Any, batch_size: int
+) -> dict[str, Any]:
+    """Ingest every file into a fresh workspace and, file by file, encode the same chunks raw
+    right before or after (alternating), so both see the same load on a shared machine."""
+    from rag.index import WorkspaceIndex
+
+    timed = TimedEmbedder(embedder)
+    stage_time: dict[str, float] = defaultdict(float)
+    raw_s = 0.0
+    pages = chunks = 0
+    outcomes: dict[str, int] = defaultdict(int)
+    with tempfile.TemporaryDirectory(prefix="enclave-bench-ingest-") as tmp:
+        index = WorkspaceIndex(Path(tmp) / "ws", timed)
+        last: list[Any] = [0.0, "start"]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            now = time.perf_counter()
+            stage_time[last[1]] += now - last[0]
+            last[0], last[1] = now, stage
+
+        for n, (path, doc_texts) in enumerate(zip(files, texts, strict=True)):
+            if n % 2:
+                raw_s += encode(model, doc_texts, batch_size)
+            last[0], last[1] = time.perf_counter(), "start"
+            report = index.ingest_file(path, progress=progress)
+            stage_time[last[1]] += time.perf_counter() - last[0]
+            if not n % 2:
+                raw_s += encode(model, doc_texts, batch_size)
+            stored = [c.text for c in index.manifest.document_chunks(report.document_id)]
+            assert stored == doc_texts, f"ingest made other chunks than expected for {path}"
+            outcomes[report.outcome] += 1
+            pages += report.pages
+            chunks += report.chunk_count
+        index.close()
+    ingest_s = sum(stage_time.values())
+    return {
+        "ingest_seconds": ingest_s,
+        "raw_seconds": raw_s,
+        "embed_inside_ingest_seconds": timed.seconds,
+        "ratio": raw_s / ingest_s,
+        "pages": pages,
+        "chunks": chunks,
+        "outcomes": dict(outcomes),
+        "stage_seconds": {k: round(v, 3) for k, v in stage_time.items()},
+    }
+
+
+def markdown(d: dict[str, Any]) -> str:
+    runs = d["runs"]
+    best = max(runs, key=lambda r: r["ratio"])
+    rows = [
+        f"| {n} | {r['ingest_seconds']:.1f} | {r['chunks'] / r['ingest_seconds']:.1f} | "
+        f"{r['pages'] / r['ingest_seconds']:.2f} | {r['raw_seconds']:.1f} | "
+        f"{r['chunks'] / r['raw_seconds']:.1f} | {r['embed_inside_ingest_seconds']:.1f} | "
+        f"{r['ratio']:.2f} |"
+        for n, r in enumerate(runs, start=1)
+    ]
+    lines = [
+        "## Ingestion (`bench/bench_ingest.py`)",
+        "",
+        f"`WorkspaceIndex.ingest_file` (hash, extract, chunk, embed, chroma write, one SQLite "
+        f"transaction per file) on {d['files']} real contracts ({d['txt']} CUAD .txt + "
+        f"{d['pdf']} PDFs, {best['pages']} pages, {best['chunks']} chunks) into a fresh "
+        "workspace, against the same model object's raw `SentenceTransformer.encode` on exactly "
+        "the same chunks, file by file (raw right before or after each ingest, alternating, so "
+        f"both see the same load). {d['machine']}. Re-run: `{d['command']}`.",
+        "",
+        "| run | ingest s | ingest chunks/s | ingest pages/s | raw encode s | raw chunks/s "
+        "| embed() inside ingest s | ratio ingest/raw |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+        f"**Ratio ingest throughput / raw encode throughput: median {d['ratio_median']:.2f}** "
+        "(target >= 0.8). Where ingest time goes (seconds, run with the best ratio): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in sorted(best["stage_seconds"].items()))
+        + " ('embedding' includes the chroma writes).",
+        "",
+    ]
+    if d.get("load_note"):
+        lines += [d["load_note"], ""]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=32)
+    args = parser.parse_args()
+
+    from app.bootstrap import secure_process
+
+    secure_process()
+    from rag.embedder import SentenceTransformerEmbedder, default_embedder_path
+
+    embedder = SentenceTransformerEmbedder(default_embedder_path(), batch_size=args.batch_size)
+    model = embedder._model
+    model.encode(["warm up the model"] * 8, show_progress_bar=False)
+    files = corpus()
+    texts = chunk_texts(files)
+    load_before = os.getloadavg()[0]
+    runs = [run_paired(files, texts, embedder, model, args.batch_size) for _ in range(args.repeat)]
+    load_after = os.getloadavg()[0]
+    data = {
+        "files": len(files),
+        "txt": sum(p.suffix == ".txt" for p in files),
+        "pdf": sum(p.suffix == ".pdf" for p in files),
+        "batch_size": args.batch_size,
+        "machine": f"Python {platform.python_version()}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, CPU",
+        "embedder": embedder.name,
+        "runs": runs,
+        "ratio_median": statistics.median(r["ratio"] for r in runs),
+        "load_average": [load_before, load_after],
+        "load_note": (
+            f"Load average {load_before:.1f} before and {load_after:.1f} after on "
+            f"{os.cpu_count()} cores: other work shared the machine, so absolute rates are low "
+            "and only the paired ratio is meaningful."
+            if max(load_before, load_after) > (os.cpu_count() or 1)
+            else ""
+        ),
+        "command": f"{COMMAND} --repeat {args.repeat}",
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "ingest.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+    md = markdown(data)
+    (RESULTS / "ingest.md").write_text(md, encoding="utf-8")
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,264 @@
+"""The main window: workspaces and conversations on the left, the chat in the middle, sources,
+documents and models on the right, the model and privacy status at the bottom.
+
+It is built from one `Enclave` (the app's composition root) and wires the views to its services.
+Slow work runs on the WorkerPool's threads; everything here runs on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from app.desktop import (
+    ChatAnswer,
+    Citation,
+    WarmUp,
+    Workspace,
+    WorkspaceError,
+    hardware_summary,
+    import_model,
+    installed_models,
+    privacy_status,
+    set_gpu_layers,
+    warm_up,
+)
+from ui.chat_panel import ChatPanel
+from ui.citation_panel import CitationPanel
+from ui.conversation_panel import ConversationPanel
+from ui.dialogs import Dialogs
+from ui.documents_panel import DocumentsPanel, local_paths
+from ui.message_bar import MessageBar
+from ui.models_panel import ModelsPanel
+from ui.status_bar import StatusBar
+from ui.workers import Task, WorkerPool
+from ui.workspace_panel import WorkspacePanel
+
+if TYPE_CHECKING:
+    from app.container import Enclave
+
+PRIVACY_POLL_MS = 2000
+
+
+class MainWindow(QMainWindow):
+    warm_up_progress = Signal(str)  # emitted on the warm-up thread, shown on the GUI thread
+    ready = Signal(object)  # WarmUp, once the model and the search model are loaded
+    startup_failed = Signal(str)
+
+    def __init__(
+        self,
+        enclave: Enclave,
+        *,
+        pool: WorkerPool | None = None,
+        dialogs: Dialogs | None = None,
+        opener: Callable[[QUrl], bool] | None = None,
+    ) -> None:
+        super().__init__()
+        self.enclave = enclave
+        self.pool = pool or WorkerPool(self)
+        self.dialogs = dialogs or Dialogs(self)
+        if self.dialogs.parent is None:
+            self.dialogs.parent = self
+        self._opener = opener
+        self.warm: WarmUp | None = None
+        self.warm_task: Task | None = None
+        self._closing = False
+        self.setWindowTitle("Enclave")
+        self.setAccessibleName("Enclave")
+        self.resize(1320, 820)
+        self.setAcceptDrops(True)
+        self._build()
+        self._wire()
+
+    # -- building -------------------------------------------------------------------------
+    def _build(self) -> None:
+        e, pool, dialogs = self.enclave, self.pool, self.dialogs
+        self.workspaces = WorkspacePanel(
+            e.workspaces, self._delete_workspace,
+            lambda ws: len(e.history.conversations(ws.id)), dialogs,
+        )  # fmt: skip
+        self.conversations = ConversationPanel(e.history)
+        self.chat = ChatPanel(e.chat, e.history, pool, dialogs)
+        self.citations = CitationPanel(pool, e.index, self._opener)
+        self.documents = DocumentsPanel(pool, e.index, lambda: e.parse_limits, dialogs)
+        self.models = ModelsPanel(
+            pool,
+            lambda: installed_models(e),
+            lambda: hardware_summary(e),
+            lambda path, domain, progress: import_model(
+                e, path, domains=(domain,), progress=progress
+            ),
+            lambda n: set_gpu_layers(e, n),
+            dialogs,
+        )
+        self.message_bar = MessageBar()
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.workspaces)
+        left.addWidget(self.conversations)
+        left.setSizes([170, 570])
+        left.setChildrenCollapsible(False)
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Sources, documents and models")
+        self.tabs.addTab(self.citations, "Sources")
+        self.tabs.addTab(self.documents, "Documents")
+        self.tabs.addTab(self.models, "Models")
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.chat)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setSizes([250, 640, 430])
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        left.setContentsMargins(8, 8, 0, 8)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.privacy_timer = QTimer(self)
+        self.privacy_timer.setInterval(PRIVACY_POLL_MS)
+        self.privacy_timer.timeout.connect(self.refresh_privacy)
+
+    def _wire(self) -> None:
+        self.workspaces.workspace_selected.connect(self.set_workspace)
+        self.conversations.conversation_selected.connect(self.chat.open_conversation)
+        self.conversations.new_chat_requested.connect(self.chat.new_chat)
+        self.chat.conversation_changed.connect(self.conversations.select)
+        self.chat.citation_clicked.connect(self.show_citation)
+        self.chat.answer_finished.connect(self._answer_finished)
+        for view in (self.workspaces, self.chat, self.citations, self.documents, self.models):
+            view.message.connect(self.show_message)
+        self.warm_up_progress.connect(self.status.set_loading)
+
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.chat.stop)
+        QShortcut(QKeySequence.StandardKey.New, self, self.new_chat)
+        QShortcut(QKeySequence.StandardKey.Open, self, self.documents.choose_files)
+        QShortcut(QKeySequence.StandardKey.Find, self, self.conversations.search.setFocus)
+
+    # -- start-up -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Show data and start loading models in the background. Call once the window shows."""
+        self.refresh_privacy()
+        self.privacy_timer.start()
+        try:
+            self.workspaces.load()
+        except (WorkspaceError, OSError) as exc:
+            self.show_message(f"The workspaces could not be read: {exc}")
+        self.status.set_loading("Loading the model…")
+        self.warm_task = self.pool.start(
+            "warm-up", lambda: warm_up(self.enclave, self.warm_up_progress.emit)
+        )
+        self.warm_task.item.connect(self._warmed)
+        self.warm_task.failed.connect(self._warm_up_failed)
+        self.models.refresh_hardware()
+
+    def _warmed(self, result: WarmUp) -> None:
+        self.warm = result
+        self.warm_task = None
+        self.status.set_model(result.model_id, result.device)
+        self.chat.set_ready()
+        self.models.refresh()
+        self.ready.emit(result)
+
+    def _warm_up_failed(self, message: str) -> None:
+        self.warm_task = None
+        self.status.set_failed(message)
+        self.chat.set_unavailable(message)
+        self.show_message(f"Enclave could not load its model: {message}")
+        self.models.refresh()
+        self.startup_failed.emit(message)
+
+    # -- workspace and conversations ------------------------------------------------------
+    def set_workspace(self, workspace: Workspace | None) -> None:
+        self.chat.set_workspace(workspace)
+        self.conversations.set_workspace(workspace)
+        self.documents.set_workspace(workspace)
+        self.citations.clear_citation()
+        self.setWindowTitle(f"{workspace.name} – Enclave" if workspace else "Enclave")
+
+    @property
+    def workspace(self) -> Workspace | None:
+        return self.workspaces.current
+
+    def _delete_workspace(self, workspace_id: str) -> Workspace:
+        ws = self.workspaces.current
+        if self.documents.ingest_task is not None:
+            raise WorkspaceError("Documents are still being added; cancel that first.")
+        if self.chat.task is not None:
+            raise WorkspaceError("An answer is still being written; stop it first.")
+        if ws is not None and ws.id == workspace_id:
+            self.documents.set_workspace(None)
+        return self.enclave.delete_workspace(workspace_id)
+
+    def new_chat(self) -> None:
+        self.conversations.clear_selection()
+        self.chat.new_chat()
+
+    def show_citation(self, citation: Citation) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        self.tabs.setCurrentWidget(self.citations)
+        self.citations.show_citation(ws, citation)
+
+    def _answer_finished(self, answer: ChatAnswer) -> None:
+        self.refresh_privacy()
+        if answer.citations and self.tabs.currentWidget() is self.citations:
+            self.citations.set_hint(f"{len(answer.citations)} sources: click [1] to see the first.")
+
+    # -- messages and status --------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        lowered = text.lower()
+        if text.startswith(("Saved", "Removed", "Deleted", "Opened", "The answer and")) or (
+            "copied" in lowered
+        ):
+            self.message_bar.show_info(text)
+        else:
+            self.message_bar.show_error(text)
+
+    def refresh_privacy(self) -> None:
+        self.status.set_privacy(privacy_status(self.enclave))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and not self._closing:
+            self.chat.rerender()
+
+    # -- drag and drop --------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.workspace is not None and local_paths(event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_paths(event.mimeData().urls())
+        if paths:
+            event.acceptProposedAction()
+            self.add_documents(paths)
+
+    def add_documents(self, paths: list[Path]) -> Task | None:
+        self.tabs.setCurrentWidget(self.documents)
+        return self.documents.add_paths(paths)
+
+    # -- closing --------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop timers, cancel every task and wait for its thread. Idempotent."""
+        self._closing = True
+        self.privacy_timer.stop()
+        self.pool.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.pool.busy():
+            self.status.set_loading("Closing: finishing the current step…")
+        self.shutdown()
+        super().closeEvent(event)
