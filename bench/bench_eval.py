@@ -177,7 +177,7 @@ def main() -> int:
     notes = observations(results)
     if notes:
         body += "\n### What the numbers say\n\n" + "\n".join(notes) + "\n"
-    (RESULTS / "eval.md").write_text("\n".join(header) + body + "\n", encoding="utf-8")
+    (RESULTS / "eval.md").write_text("\n".join(header) + "\n" + body + "\n", encoding="utf-8")
     print(body)
     return 0
 
