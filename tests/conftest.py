@@ -24,11 +24,17 @@ EVAL = SHARED / "eval"
 
 
 @pytest.fixture(autouse=True)
-def enclave_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def enclave_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh ENCLAVE_HOME per test; the egress guard's recorder (each Enclave points it at its
+    own ledger) is put back afterwards so no test writes into another test's ledger."""
+    from app.privacy.egress import GUARD
+
     home = tmp_path / "enclave-home"
     monkeypatch.setenv("ENCLAVE_HOME", str(home))
     monkeypatch.delenv("ENCLAVE_POLICY", raising=False)
-    return home
+    recorder = GUARD.recorder
+    yield home
+    GUARD.recorder = recorder
 
 
 @pytest.fixture(scope="session")
