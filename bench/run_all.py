@@ -17,8 +17,19 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
-ORDER = ["engine", "cold_start", "extract", "ingest", "retrieval", "ui", "router", "eval",
-         "redaction", "bundle", "cuda"]
+ORDER = [
+    "engine",
+    "cold_start",
+    "extract",
+    "ingest",
+    "retrieval",
+    "ui",
+    "router",
+    "eval",
+    "redaction",
+    "bundle",
+    "cuda",
+]
 
 
 def run(names: list[str]) -> int:

@@ -12,15 +12,28 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 
 
-def enclave(home: Path, *args: str, check: bool = True, timeout: float = 300,
-            prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+def enclave(
+    home: Path,
+    *args: str,
+    check: bool = True,
+    timeout: float = 300,
+    prefix: list[str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, ENCLAVE_HOME=str(home), PYTHONUNBUFFERED="1")
     cmd = [*(prefix or []), sys.executable, "-m", "app", *args]
-    proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        cmd,
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"enclave {' '.join(args)} failed ({proc.returncode}):\n"
-                             f"{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"enclave {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 

@@ -38,7 +38,7 @@ def test_parser_recognises_bad_lines() -> None:
     sample = (
         "123 connect(3, {sa_family=AF_INET, sin_port=htons(443), "
         'sin_addr=inet_addr("140.82.112.3")}, 16) = -1 ECONNREFUSED\n'
-        '123 connect(3, {sa_family=AF_INET, sin_port=htons(80), '
+        "123 connect(3, {sa_family=AF_INET, sin_port=htons(80), "
         'sin_addr=inet_addr("127.0.0.1")}, 16) = 0\n'
         '124 connect(5, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1\n'
         "125 connect(6, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), "

@@ -48,8 +48,9 @@ def test_unsupported_marker_is_cited_without_a_quote() -> None:
 
 def test_without_markers_supporting_sources_are_cited() -> None:
     sources = [hit(0, SPLIT, 0), hit(SPLIT, len(DOC), 1)]
-    cites = build_citations("Either party may terminate for convenience with 30 days notice.",
-                            sources)
+    cites = build_citations(
+        "Either party may terminate for convenience with 30 days notice.", sources
+    )
     assert [c.n for c in cites] == [2]
     assert cites[0].quote.startswith("Either party may terminate")
     assert build_citations("Nothing related at all.", sources) == []

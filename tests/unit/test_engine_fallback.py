@@ -14,8 +14,12 @@ from models.fake import ScriptedEngine
 
 class Manager(EngineManager):
     def __init__(self, n_gpu_layers: int) -> None:
-        super().__init__(catalog=None, n_ctx=2048, n_threads=1,  # type: ignore[arg-type]
-                         n_gpu_layers=n_gpu_layers)
+        super().__init__(
+            catalog=None,
+            n_ctx=2048,
+            n_threads=1,  # type: ignore[arg-type]
+            n_gpu_layers=n_gpu_layers,
+        )
         self.tried: list[int] = []
 
     def _load_with(self, model_id: str, n_gpu_layers: int) -> Any:

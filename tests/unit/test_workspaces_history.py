@@ -36,8 +36,7 @@ def test_history_persists_conversations_with_citations(tmp_path: Path) -> None:
     conv = store.create_conversation("acme", "What is the governing law?")
     store.add_message(conv.id, "user", "What is the governing law?")
     cite = Citation(1, "c.pdf", "/x/c.pdf", 3, "laws of Delaware", 100, 116, "d:1", True)
-    store.add_message(conv.id, "assistant", "Delaware [1].", meta={"model": "m"},
-                      citations=[cite])
+    store.add_message(conv.id, "assistant", "Delaware [1].", meta={"model": "m"}, citations=[cite])
     store.close()
 
     again = HistoryStore(db)
