@@ -83,6 +83,7 @@ def ingest_paths(
     cancel: CancelToken | None = None,
 ) -> Iterator[IngestEvent]:
     from rag.extract import SUPPORTED_SUFFIXES
+    from rag.index import IngestCancelled
 
     files = collect_files(paths, SUPPORTED_SUFFIXES)
     started = time.perf_counter()
@@ -94,12 +95,16 @@ def ingest_paths(
             cancelled = True
             break
         yield IngestProgress(done, len(files), path, pages, time.perf_counter() - started)
-        report = index.ingest_file(
-            path,
-            password=password,
-            limits=limits,
-            cancel=(lambda: cancel.cancelled) if cancel is not None else None,
-        )
+        try:
+            report = index.ingest_file(
+                path,
+                password=password,
+                limits=limits,
+                cancel=(lambda: cancel.cancelled) if cancel is not None else None,
+            )
+        except IngestCancelled:  # the file's previous version, if any, is still live
+            cancelled = True
+            break
         counts[report.outcome] = counts.get(report.outcome, 0) + 1
         if report.outcome in ("indexed", "indexed_with_warnings"):
             pages += report.pages

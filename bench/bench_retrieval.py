@@ -336,7 +336,7 @@ def markdown(d: dict[str, Any]) -> str:
             last = adds[-1]
             lines.append("")
             lines.append(
-                f"Adding {last['vectors']:,} vectors in batches of 1,000 took "
+                f"Adding {last['vectors']:,} vectors in batches of 5,000 took "
                 f"{last['cumulative_add_seconds']:.0f} s "
                 f"({last['vectors'] / last['cumulative_add_seconds']:,.0f} vectors/s)."
             )
