@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from app.history import HistoryStore
     from app.settings import Settings
     from app.workspaces import Workspace
-    from rag.index import WorkspaceIndex
+    from rag.index import DocumentIndex
 
 __all__ = [
     "ChatAnswer",
@@ -102,7 +102,7 @@ class ChatAnswer:
 
 
 ChatEvent = SourcesFound | RouteDecided | Token | SampleDone | ChatAnswer
-IndexProvider = Callable[["Workspace"], "WorkspaceIndex"]
+IndexProvider = Callable[["Workspace"], "DocumentIndex"]
 
 
 class ChatService:
@@ -187,13 +187,14 @@ class ChatService:
 
         if not sources and settings.answer_only_from_documents:
             route = replace(route, samples=0, abstained=True, confidence=0.0)
-            yield self._finish(
+            yield self.record_answer(
                 conv.id, question, NOT_FOUND_TEXT, [], route, "none", None, started,
                 not_found=True, notices=_offers(route),
             )  # fmt: skip
             return
 
         engine = self._engines.get(route.model_id)
+        load_notices = self._engines.take_notices()
         messages = build_messages(question, sources, earlier)
         budget = route.token_budget or settings.max_answer_tokens
         options = GenerationOptions(max_tokens=budget, temperature=settings.temperature)
@@ -215,7 +216,9 @@ class ChatService:
             else:
                 yield event
         assert result is not None
-        final = self._conclude(conv.id, question, result, route, sources, engine.device, started)
+        final = self._conclude(
+            conv.id, question, result, route, sources, engine.device, started, load_notices
+        )
         if len(result.samples) > 1 and not final.route.abstained and final.answer:
             yield Token(final.answer)  # sampled answers are not streamed: show the chosen one
         yield final
@@ -229,10 +232,11 @@ class ChatService:
         sources: list[Hit],
         device: str,
         started: float,
+        load_notices: list[str],
     ) -> ChatAnswer:
         """Verify, score confidence, abstain or answer, cite, and store."""
         answer = draft = result.answer
-        notices: list[str] = []
+        notices: list[str] = list(load_notices)
         not_found = is_not_found(answer)
         check = verify_claims(answer, sources)
         if route.tier == "verify" and check.unsupported and not result.cancelled:
@@ -258,7 +262,7 @@ class ChatService:
             answer, not_found = NOT_FOUND_TEXT, True
             notices += _offers(route)
         citations = [] if not_found else build_citations(answer, sources, question)
-        final = self._finish(
+        final = self.record_answer(
             conversation_id, question, answer, citations, route, device, result.stats, started,
             not_found=not_found, cancelled=result.cancelled, sources=sources, notices=notices,
         )  # fmt: skip
@@ -278,7 +282,7 @@ class ChatService:
                 pending = None
         return turns[-8:]
 
-    def _finish(
+    def record_answer(
         self,
         conversation_id: str,
         question: str,
@@ -294,6 +298,7 @@ class ChatService:
         sources: list[Hit] | None = None,
         notices: list[str] | None = None,
     ) -> ChatAnswer:
+        """Store an answer to `question` (already stored) in the conversation; return it."""
         seconds = time.perf_counter() - started
         meta = {
             "route": route.to_dict(),

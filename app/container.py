@@ -19,6 +19,7 @@ from app.settings import Settings
 from app.workspaces import Workspace, WorkspaceRegistry
 
 if TYPE_CHECKING:
+    from app.escalation import EscalationService
     from app.frontier import FrontierService
     from app.privacy.ledger import AuditLedger
     from app.privacy.policy import Policy
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from app.secrets import SecretStore
     from models.catalog import ModelCatalog
     from rag.embedder import Embedder
-    from rag.index import WorkspaceIndex
+    from rag.index import DocumentIndex, WorkspaceIndex
     from rag.limits import ParseLimits
 
 
@@ -106,7 +107,12 @@ class Enclave:
         return WorkspaceRegistry(self.paths.workspaces_dir)
 
     def index(self, workspace: Workspace) -> WorkspaceIndex:
+        """The workspace's index, opened in this process (every operation, maintenance too)."""
         return self.workspaces.index(workspace, self.embedder)
+
+    def document_index(self, workspace: Workspace) -> DocumentIndex:
+        """What chat, ingestion and the window use; the desktop serves it from its worker."""
+        return self.index(workspace)
 
     @property
     def parse_limits(self) -> ParseLimits:
@@ -147,8 +153,17 @@ class Enclave:
             settings=self.settings,
             history=self.history,
             engines=self.engines,
-            index_for=self.index,
+            index_for=self.document_index,
             router=self.router,
+        )
+
+    @cached_property
+    def escalation(self) -> EscalationService:
+        """The approved frontier route for a question the user chose to send (app.escalation)."""
+        from app.escalation import EscalationService
+
+        return EscalationService(
+            self.chat, lambda: self.frontier, self.history, self.settings.top_k_sources
         )
 
     def delete_workspace(self, name_or_id: str) -> Workspace:

@@ -9,7 +9,6 @@ The types the window shows are re-exported here, so `ui` names them without reac
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from app.chat import ChatAnswer, ChatError, Route, SourcesFound, Token
 from app.container import Enclave
-from app.history import Conversation, StoredMessage
+from app.desktop_worker import ProcessEmbedder, ProcessIndex, WorkerClient, WorkerProcessError
+from app.escalation import EscalationService, PreparedQuestion
+from app.frontier import FrontierRefused, OutgoingRequest
+from app.history import Conversation, StoredMessage, transcript
 from app.ingest import FileOutcome, IngestProgress, IngestSummary, ingest_paths
 from app.privacy.egress import GUARD
 from app.workspaces import Workspace, WorkspaceError
@@ -28,7 +30,7 @@ from rag.types import Citation, DocumentRecord, Hit
 if TYPE_CHECKING:
     from app.history import HistoryStore
     from rag.embedder import Embedder
-    from rag.index import WorkspaceIndex
+    from rag.index import DocumentIndex, WorkspaceIndex
 
 __all__ = [
     "OFFLINE_TEXT",
@@ -39,21 +41,24 @@ __all__ = [
     "Conversation",
     "DesktopEnclave",
     "DocumentRecord",
-    "EmbedderProcessError",
+    "EscalationService",
     "FileOutcome",
+    "FrontierRefused",
     "HardwareSummary",
     "Hit",
     "IngestProgress",
     "IngestSummary",
     "ModelRecord",
+    "OutgoingRequest",
     "Passage",
+    "PreparedQuestion",
     "PrivacyStatus",
-    "ProcessEmbedder",
     "Route",
     "SourcesFound",
     "StoredMessage",
     "Token",
     "WarmUp",
+    "WorkerProcessError",
     "Workspace",
     "WorkspaceError",
     "WorkspaceIndexProvider",
@@ -72,7 +77,7 @@ __all__ = [
 ]
 
 OFFLINE_TEXT = "Offline: nothing has left this computer"
-WorkspaceIndexProvider = Callable[[Workspace], "WorkspaceIndex"]
+WorkspaceIndexProvider = Callable[[Workspace], "DocumentIndex"]
 
 
 # -- privacy ---------------------------------------------------------------------------------
@@ -174,7 +179,6 @@ def preload_native_libraries() -> list[str]:
     import ctypes
     import importlib.util
     import os
-    import sys
 
     if sys.platform == "win32":
         return []
@@ -202,163 +206,48 @@ def preload_native_libraries() -> list[str]:
     return loaded
 
 
-# -- the document search model in its own process ----------------------------------------------
-EMBEDDER_WORKER_ARGS = ("-m", "app.desktop", "--embedder-worker")
-
-
-class EmbedderProcessError(RuntimeError):
-    """The document search model's process failed; the message says so in words."""
-
-
-class ProcessEmbedder:
-    """The real sentence-transformers embedder, run in a child process.
-
-    Importing torch and loading the model hold Python's GIL for hundreds of milliseconds at a
-    time; in the window's process that freezes the event loop (bench/bench_ui.py measured
-    ~0.5 s), even from a worker thread. In a child process the window never imports torch.
-    Requests are serialised (one lock); each is a length-prefixed JSON message over pipes.
-    `embed` runs on the caller's thread and blocks until the child answers.
-    """
-
-    def __init__(self, command: Sequence[str] | None = None, timeout_s: float = 600) -> None:
-        import os
-        import subprocess
-        import sys
-        import threading
-
-        root = str(Path(__file__).resolve().parents[1])
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            p for p in (root, os.environ.get("PYTHONPATH", "")) if p
-        ))  # fmt: skip
-        self._proc = subprocess.Popen(
-            list(command or [sys.executable, *EMBEDDER_WORKER_ARGS]),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        self._lock = threading.Lock()
-        self._timeout_s = timeout_s
-        hello = self._receive()
-        if "error" in hello:
-            self.close()
-            raise EmbedderProcessError(str(hello["error"]))
-        self.name: str = str(hello["name"])
-        self.dimension: int = int(hello["dimension"])
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        with self._lock:
-            self._send({"texts": list(texts)})
-            reply = self._receive()
-        if "error" in reply:
-            raise EmbedderProcessError(str(reply["error"]))
-        vectors: list[list[float]] = reply["vectors"]
-        return vectors
-
-    def close(self) -> None:
-        """End the child (it exits when its input closes), waiting a few seconds at most."""
-        proc = self._proc
-        if proc.poll() is None:
-            try:
-                assert proc.stdin is not None
-                proc.stdin.close()
-                proc.wait(timeout=5)
-            except Exception:
-                proc.kill()
-                proc.wait()
-
-    def _send(self, message: dict[str, object]) -> None:
-        import json
-
-        data = json.dumps(message).encode("utf-8")
-        try:
-            assert self._proc.stdin is not None
-            self._proc.stdin.write(len(data).to_bytes(4, "big") + data)
-            self._proc.stdin.flush()
-        except (BrokenPipeError, ValueError, OSError) as exc:
-            raise EmbedderProcessError(_STOPPED) from exc
-
-    def _receive(self) -> dict[str, Any]:
-        import json
-
-        assert self._proc.stdout is not None
-        head = self._proc.stdout.read(4)
-        body = self._proc.stdout.read(int.from_bytes(head, "big")) if len(head) == 4 else b""
-        if len(head) != 4 or not body:
-            raise EmbedderProcessError(_STOPPED)
-        message: dict[str, Any] = json.loads(body)
-        return message
-
-
-_STOPPED = (
-    "The document search model stopped unexpectedly. Restart Enclave; if it happens again, "
-    "reinstall it."
-)
-
-
-def serve_embedder() -> int:
-    """The child's side of ProcessEmbedder: load the model, then answer until input closes."""
-    import json
-    import os
-    import sys
-
-    from app.bootstrap import secure_process
-
-    secure_process()
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the protocol
-    inp = sys.stdin.buffer
-
-    def send(message: dict[str, object]) -> None:
-        data = json.dumps(message).encode("utf-8")
-        out.write(len(data).to_bytes(4, "big") + data)
-        out.flush()
-
-    try:
-        from rag.embedder import SentenceTransformerEmbedder, default_embedder_path
-
-        embedder = SentenceTransformerEmbedder(default_embedder_path())
-    except Exception as exc:
-        send({"error": str(exc) or type(exc).__name__})
-        return 1
-    send({"name": embedder.name, "dimension": embedder.dimension})
-    while True:
-        head = inp.read(4)
-        if len(head) != 4:
-            return 0
-        request = json.loads(inp.read(int.from_bytes(head, "big")))
-        try:
-            send({"vectors": embedder.embed(request["texts"])})
-        except Exception as exc:
-            send({"error": f"The document search model failed: {type(exc).__name__}"})
-
-
+# -- the search model and the indexes in their own process ------------------------------------
 class DesktopEnclave(Enclave):
-    """The window's Enclave: the same services, with the embedder in a child process (a frozen
-    app, which cannot start `python -m`, keeps it in-process until its entry point routes
-    EMBEDDER_WORKER_ARGS)."""
+    """The window's Enclave: the same services, with the document search model and every
+    workspace index in one worker process (app.desktop_worker), so neither torch nor chromadb
+    ever holds the window's GIL. The worker starts on first use (slow: it loads the model)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._worker: WorkerClient | None = None
+
+    def worker(self) -> WorkerClient:
+        """Slow the first time: start the worker process and load the search model in it."""
+        with self._embedder_lock:
+            if self._worker is None:
+                self._worker = WorkerClient()
+            return self._worker
 
     @property
     def embedder(self) -> Embedder:
-        import sys
-
+        worker = self.worker()
         with self._embedder_lock:
             if self._embedder is None:
-                if getattr(sys, "frozen", False):
-                    from rag.embedder import SentenceTransformerEmbedder, default_embedder_path
-
-                    self._embedder = SentenceTransformerEmbedder(default_embedder_path())
-                else:
-                    self._embedder = ProcessEmbedder()
+                self._embedder = ProcessEmbedder(worker)
             return self._embedder
+
+    def document_index(self, workspace: Workspace) -> DocumentIndex:
+        return ProcessIndex(self.worker(), workspace.id)
+
+    def index(self, workspace: Workspace) -> WorkspaceIndex:
+        raise RuntimeError(  # chroma is not process-safe: only the worker opens indexes
+            "The desktop opens workspace indexes in its worker process; use document_index()."
+        )
+
+    def delete_workspace(self, name_or_id: str) -> Workspace:
+        if self._worker is not None:  # the worker closes the index before its folder goes
+            self._worker.call("close_index", self.workspaces.get(name_or_id).id)
+        return super().delete_workspace(name_or_id)
 
     def close(self) -> None:
         super().close()
-        embedder = self._embedder
-        if isinstance(embedder, ProcessEmbedder):
-            embedder.close()
+        if self._worker is not None:
+            self._worker.close()
 
 
 # -- models and hardware ----------------------------------------------------------------------
@@ -418,11 +307,16 @@ def import_model(
 
 
 def set_gpu_layers(enclave: Enclave, n_gpu_layers: int) -> str:
-    """Save the GPU-layers setting; it applies the next time a model is loaded."""
-    enclave.settings.n_gpu_layers = max(-1, int(n_gpu_layers))
+    """Save the GPU-layers setting; models loaded from now on use it."""
+    n = max(-1, int(n_gpu_layers))
+    enclave.settings.n_gpu_layers = n
     enclave.settings.save(enclave.paths.settings_file)
-    which = "every layer" if n_gpu_layers < 0 else f"{n_gpu_layers} layer(s)"
-    return f"Saved: {which} on the GPU. This applies when Enclave is next started."
+    enclave.engines.set_gpu_layers(n)
+    which = "every layer" if n < 0 else f"{n} layer(s)"
+    return (
+        f"Saved: {which} on the GPU. It applies to models loaded from now on; a model already "
+        "loaded keeps its placement until Enclave is restarted."
+    )
 
 
 # -- documents --------------------------------------------------------------------------------
@@ -482,39 +376,11 @@ def citation_passage(
 
 # -- conversations ----------------------------------------------------------------------------
 def regenerate_question(history: HistoryStore, conversation_id: str) -> str:
-    """Drop the newest answer of a conversation and return the question to ask again."""
+    """Drop the newest question and its answer, and return the question to ask again (the
+    chat service stores it again, so it appears once)."""
     messages = history.messages(conversation_id)
     last_user = next((m for m in reversed(messages) if m.role == "user"), None)
     if last_user is None:
         raise ChatError("There is no question to ask again in this conversation.")
-    if messages and messages[-1].role == "assistant":
-        history.delete_last_assistant_message(conversation_id)
+    history.delete_last_exchange(conversation_id)
     return last_user.content
-
-
-_SPACES = re.compile(r"\s+")
-
-
-def transcript(messages: Sequence[StoredMessage]) -> list[tuple[str, StoredMessage | None]]:
-    """(question, answer) pairs of a stored conversation, in order.
-
-    A question asked again (Regenerate) is stored twice in a row: only the last copy is kept.
-    An answer is None when the question was never answered (an error, or the app was closed).
-    """
-    pairs: list[tuple[str, StoredMessage | None]] = []
-    for msg in messages:
-        if msg.role == "user":
-            if pairs and pairs[-1][1] is None and _same(pairs[-1][0], msg.content):
-                pairs.pop()
-            pairs.append((msg.content, None))
-        elif msg.role == "assistant" and pairs and pairs[-1][1] is None:
-            pairs[-1] = (pairs[-1][0], msg)
-    return pairs
-
-
-def _same(a: str, b: str) -> bool:
-    return _SPACES.sub(" ", a.strip()) == _SPACES.sub(" ", b.strip())
-
-
-if __name__ == "__main__" and sys.argv[1:] == ["--embedder-worker"]:
-    raise SystemExit(serve_embedder())

@@ -56,6 +56,16 @@ class EngineManager:
             old.close()
         return engine
 
+    def take_notices(self) -> list[str]:
+        """The notices not yet shown (each is returned once), e.g. a GPU offload that fell back."""
+        with self._lock:
+            notices, self.notices = self.notices, []
+        return notices
+
+    def set_gpu_layers(self, n_gpu_layers: int) -> None:
+        """Models loaded from now on use `n_gpu_layers`; loaded ones keep their placement."""
+        self._n_gpu_layers = n_gpu_layers
+
     def loaded(self) -> list[str]:
         with self._lock:
             return list(self._engines)
@@ -82,10 +92,12 @@ class EngineManager:
         except ModelLoadError as exc:
             if self._n_gpu_layers == 0:
                 raise
-            self.notices.append(
+            notice = (
                 f"The GPU could not take {model_id} ({exc}); it runs on the CPU instead. "
                 "Lower the GPU layers setting or check the graphics driver."
             )
+            with self._lock:
+                self.notices.append(notice)
             return self._load_with(model_id, 0)
 
     def _load_with(self, model_id: str, n_gpu_layers: int) -> ChatEngine:

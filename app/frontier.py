@@ -113,6 +113,7 @@ def default_client_factory(endpoint: Endpoint, api_key: str | None, timeout_s: f
         api_version=endpoint.api_version,
         timeout_s=timeout_s,
         connect_timeout_s=min(10.0, timeout_s),
+        ca_file=endpoint.ca_file,
     )
 
 

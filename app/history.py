@@ -7,9 +7,11 @@ SQLite itself. Schema changes go through the MIGRATIONS list (PRAGMA user_versio
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -254,6 +256,16 @@ class HistoryStore:
             )
         return result
 
+    def delete_last_exchange(self, conversation_id: str) -> None:
+        """Used by Regenerate: drop the newest question and everything after it (its answer, if
+        any); the question is then asked, and stored, again. Citations go with their answer."""
+        with self._conn() as conn:
+            conn.execute(
+                """DELETE FROM messages WHERE conversation_id = ? AND seq >= (
+                     SELECT MAX(seq) FROM messages WHERE conversation_id = ? AND role = 'user')""",
+                (conversation_id, conversation_id),
+            )
+
     def delete_last_assistant_message(self, conversation_id: str) -> None:
         """Used by Regenerate: drop the newest answer so it can be asked again."""
         with self._conn() as conn:
@@ -267,3 +279,28 @@ class HistoryStore:
 def _title(text: str) -> str:
     line = " ".join(text.split())
     return (line[:77] + "...") if len(line) > 80 else (line or "New conversation")
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def transcript(messages: Sequence[StoredMessage]) -> list[tuple[str, StoredMessage | None]]:
+    """(question, answer) pairs of a stored conversation, in order.
+
+    A question stored twice in a row (Regenerate before version 0.2 kept the first copy) is
+    shown once.
+    An answer is None when the question was never answered (an error, or the app was closed).
+    """
+    pairs: list[tuple[str, StoredMessage | None]] = []
+    for msg in messages:
+        if msg.role == "user":
+            if pairs and pairs[-1][1] is None and _same(pairs[-1][0], msg.content):
+                pairs.pop()
+            pairs.append((msg.content, None))
+        elif msg.role == "assistant" and pairs and pairs[-1][1] is None:
+            pairs[-1] = (pairs[-1][0], msg)
+    return pairs
+
+
+def _same(a: str, b: str) -> bool:
+    return _SPACES.sub(" ", a.strip()) == _SPACES.sub(" ", b.strip())

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from models.types import CancelToken
 
 if TYPE_CHECKING:
-    from rag.index import IngestReport, WorkspaceIndex
+    from rag.index import DocumentIndex, IngestReport
     from rag.limits import ParseLimits
 
 
@@ -75,7 +75,7 @@ def collect_files(paths: Iterable[Path], suffixes: Iterable[str]) -> list[Path]:
 
 
 def ingest_paths(
-    index: WorkspaceIndex,
+    index: DocumentIndex,
     paths: Iterable[Path],
     *,
     limits: ParseLimits,

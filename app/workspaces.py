@@ -99,12 +99,16 @@ class WorkspaceRegistry:
     def delete(self, name_or_id: str) -> Workspace:
         """Delete the workspace's index and manifest. Conversations are removed by the caller."""
         ws = self.get(name_or_id)
-        with self._lock:
-            index = self._open.pop(ws.id, None)
-        if index is not None:
-            index.close()
+        self.close_index(ws.id)
         shutil.rmtree(ws.folder)
         return ws
+
+    def close_index(self, workspace_id: str) -> None:
+        """Close the workspace's index if this process has it open (before deleting it)."""
+        with self._lock:
+            index = self._open.pop(workspace_id, None)
+        if index is not None:
+            index.close()
 
     def index(self, workspace: Workspace, embedder: Embedder) -> WorkspaceIndex:
         """The workspace's index, opened once per process (chroma wants one client per folder)."""

@@ -271,10 +271,10 @@ def markdown(r: dict[str, Any]) -> str:
             f"{gen['tokens']} tokens at {gen['tokens_per_s']} tok/s, {gen['sources']} sources",
         ),
         "",
-        "The search model (torch) runs in a child process (`app.desktop.ProcessEmbedder`): "
-        "loaded in the window's process it froze the event loop for 0.5-0.8 s (import-time "
-        "GIL holds). The ingestion worst case is chroma's in-process upsert (`rag/store.add`, "
-        "found with a faulthandler watchdog); p99 stays near the idle figure.",
+        "The search model (torch) and every workspace index (chromadb) run in one worker "
+        "process (`app.desktop_worker`): in the window's process torch's import froze the event "
+        "loop for 0.5-0.8 s and chromadb's upsert for up to 739 ms during this ingestion (both "
+        "hold the GIL). The window's process only sends requests and reads answers.",
         "",
         f"Stop (Esc) to the stopped answer on screen: worst {r['stop']['worst_ms']} ms, median "
         f"{r['stop']['median_ms']} ms over {r['stop']['runs']} answers (target: 200 ms).",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -145,8 +146,12 @@ class OpenAICompatibleClient:
         api_version: str | None = None,
         timeout_s: float = 60.0,
         connect_timeout_s: float = 10.0,
+        ca_file: str | None = None,
     ) -> None:
+        """`ca_file`: a PEM file of the CA to trust for this endpoint (an organisation's own
+        gateway); default: the system's trusted CAs."""
         self.base = parse_base_url(base_url)
+        self.ca_file = ca_file
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api = api
@@ -157,6 +162,17 @@ class OpenAICompatibleClient:
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleClient({self.base_url!r}, model={self.model!r}, api_key=<hidden>)"
+
+    def _tls(self) -> ssl.SSLContext | bool:
+        if self.ca_file is None:
+            return True
+        try:
+            return ssl.create_default_context(cafile=self.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise Unreachable(
+                f"The certificate authority file for {self.base.host} ({self.ca_file}) cannot "
+                f"be read: {exc.__class__.__name__}. Ask your administrator."
+            ) from exc
 
     @property
     def url(self) -> str:
@@ -219,7 +235,9 @@ class OpenAICompatibleClient:
         )
         try:
             with (
-                httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False) as http,
+                httpx.Client(
+                    timeout=timeout, trust_env=False, follow_redirects=False, verify=self._tls()
+                ) as http,
                 http.stream("POST", self.url, content=body, headers=self._headers()) as response,
             ):
                 if response.status_code >= 300:

@@ -8,6 +8,7 @@
 Internal forms, used when the app starts itself again (sys.executable is this program):
     enclave --enclave-parse-worker   one document parse (rag.extract.worker_command)
     enclave -m ui                    the window (`enclave gui`)
+    enclave -m app.desktop_worker    the window's search-model and index process
     enclave -m rag.parse_worker      the same worker, by module name
 
 Telemetry switches are already set by the runtime hook (hooks/rthook_enclave_offline.py) before
@@ -52,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     secure_process()  # telemetry off and the egress guard on, before anything heavy
     if args[:2] == ["-m", "ui"]:
         return _desktop(args[2:])
+    if args[:2] == ["-m", "app.desktop_worker"]:
+        from app.desktop_worker import main as worker_main
+
+        return worker_main()
     if args[:2] == ["-m", "app"]:
         args = args[2:]
     if not args or args[0] == "--measure-startup":

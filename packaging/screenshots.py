@@ -8,6 +8,8 @@ SmolLM2 model, the real embedder and real CUAD contracts from ../shared/eval. St
   2. documents-ingesting.png    the documents panel while a folder is being indexed
   3. models.png                 the models panel: installed models and the hardware found
   4. answer-dark.png            the answer again, in the dark colour scheme
+  5. review-outgoing.png        the review of a request to an approved remote model, redactions
+                                highlighted (prepared only: nothing is sent; --only-review)
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def settle(seconds: float = 0.3) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--only-review", action="store_true", help="render state 5 only")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     home = Path(tempfile.mkdtemp(prefix="enclave-screens-"))
@@ -70,6 +73,9 @@ def main() -> int:
     theme.apply(app)
     theme.force_scheme(app, dark=False)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.only_review:
+        _review(home, args.out / "review-outgoing.png")
+        return 0
 
     enclave = DesktopEnclave()
     enclave.workspaces.create("ACME distribution contracts")
@@ -131,8 +137,48 @@ def main() -> int:
     window.shutdown()
     window.close()
     enclave.close()
+    theme.force_scheme(app, dark=False)
+    _review(home, args.out / "review-outgoing.png")
     print(f"Screenshots written to {args.out}")
     return 0
+
+
+NOTE = (
+    "DISCHARGE SUMMARY\nPatient: Margaret Ellison   MRN: 00482913   DOB: 03/14/1952\n"
+    "Admitted 02/02/2026 with community-acquired pneumonia; treated with ceftriaxone 1 g daily. "
+    "Her daughter Karen Ellison-Moss can be reached at (617) 555-0143. Attending: Daniel "
+    "Whitcombe, MD (NPI 1457389204)."
+)
+
+
+def _review(home: Path, path: Path) -> None:
+    """The review dialog for a request an administrator's policy approves (prepared only)."""
+    import json
+
+    from app.frontier import FrontierService
+    from app.paths import Paths
+    from app.privacy.ledger import AuditLedger
+    from app.privacy.policy import load_policy
+    from app.secrets import SecretStore
+    from ui.review_dialog import OutgoingReviewDialog
+
+    policy = home / "policy.json"
+    policy.write_text(json.dumps({"version": 1, "frontier": {
+        "enabled": True, "workspaces": ["patient-0412"], "endpoints": [{
+            "id": "gateway", "base_url": "https://ai-gateway.hospital.example/v1",
+            "model": "gpt-4o", "label": "Hospital AI gateway"}]}}))  # fmt: skip
+    os.environ["ENCLAVE_POLICY"] = str(policy)
+    paths = Paths.from_env().ensure()
+    service = FrontierService(load_policy(paths), SecretStore(), AuditLedger.for_paths(paths))
+    outgoing = service.prepare(
+        "Which antibiotic was Margaret Ellison given, and for how long?", [NOTE], "patient-0412"
+    )
+    dialog = OutgoingReviewDialog(outgoing)
+    dialog.resize(820, 560)
+    dialog.show()
+    settle(0.5)
+    _save(dialog, path)
+    dialog.close()
 
 
 def _save(window: object, path: Path) -> None:

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT))  # the repository: app.privacy.strace reads the trace
 
-from strace_check import STRACE_PREFIX, connect_count, non_loopback_connects  # noqa: E402
+from app.privacy.strace import STRACE_PREFIX, connect_count, non_loopback_connects  # noqa: E402
 
 TELEMETRY_TRACES = (".cache/Microsoft", ".cache/huggingface/token")
 

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from rag.fusion import reciprocal_rank_fusion
 from rag.manifest import DocumentRow, Manifest
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from rag.extract import ExtractResult
     from rag.limits import ParseLimits
 
-__all__ = ["IngestCancelled", "IngestReport", "RecoveryReport", "WorkspaceIndex"]
+__all__ = ["DocumentIndex", "IngestCancelled", "IngestReport", "RecoveryReport", "WorkspaceIndex"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,26 @@ class IngestReport:
 
 class IngestCancelled(Exception):
     """ingest_file was cancelled; the document's previous version (if any) is still live."""
+
+
+class DocumentIndex(Protocol):
+    """What the app's chat, ingestion and window need of a workspace index: WorkspaceIndex,
+    or app.desktop_worker.ProcessIndex (the same index, in the desktop's worker process)."""
+
+    def search(self, query: str, k: int = 5, mode: SearchMode = "hybrid") -> list[Hit]: ...
+    def chunk(self, chunk_id: str) -> Chunk: ...
+    def documents(self) -> list[DocumentRecord]: ...
+    def document(self, doc_id: str) -> DocumentRecord | None: ...
+    def remove(self, doc_id_or_path: str | Path) -> bool: ...
+    def ingest_file(
+        self,
+        path: Path,
+        *,
+        password: str | None = None,
+        limits: ParseLimits | None = None,
+        cancel: Callable[[], bool] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> IngestReport: ...
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ model's inference thread checks between tokens.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,15 +34,17 @@ from app.desktop import (
     regenerate_question,
     transcript,
 )
+from app.export import conversation_html, conversation_markdown
 from ui.composer import Composer
-from ui.export import conversation_html, conversation_markdown
 from ui.transcript import TranscriptView
 from ui.workers import Task, WorkerPool
 
 if TYPE_CHECKING:
     from app.chat import ChatService
+    from app.desktop import EscalationService
     from app.history import HistoryStore
     from ui.dialogs import Dialogs
+    from ui.remote_ask import RemoteAsk
 
 EMPTY_TITLE = "Ask your documents"
 EMPTY_TEXT = (
@@ -62,9 +65,26 @@ def meta_line(
     return " · ".join(p for p in parts if p)
 
 
+def route_text(route: dict[str, Any]) -> str:
+    """The route part of the answer line: tier and domain, then how sure Enclave is:
+    "self-consistency, legal, 5 samples, 80% agree, confidence 0.74"."""
+    parts = [str(route.get("tier", "")), str(route.get("domain", ""))]
+    samples = route.get("samples")
+    if isinstance(samples, int) and samples > 1:
+        parts.append(f"{samples} samples")
+    agreement = route.get("agreement")
+    if isinstance(agreement, int | float):
+        parts.append(f"{agreement:.0%} agree")
+    confidence = route.get("confidence")
+    if isinstance(confidence, int | float):
+        parts.append(f"confidence {confidence:.2f}")
+    text = ", ".join(p for p in parts if p)
+    return text + (" (frontier offered)" if route.get("escalate") else "")
+
+
 def answer_meta(answer: ChatAnswer) -> str:
     r = answer.route
-    route = f"{r.tier}, {r.domain}" + (" (escalated)" if r.escalate else "")
+    route = route_text(r.to_dict())
     tokens = None if answer.stats is None else answer.stats.completion_tokens
     return meta_line(r.model_id, answer.device, tokens, answer.seconds, len(answer.sources), route)
 
@@ -79,7 +99,7 @@ def stored_meta(meta: dict[str, Any]) -> str:
         meta.get("tokens") if isinstance(meta.get("tokens"), int) else None,
         float(seconds) if isinstance(seconds, int | float) else 0.0,
         int(meta.get("sources", 0) or 0),
-        f"{route.get('tier', '')}, {route.get('domain', '')}".strip(", ") if route else "",
+        route_text(route) if route else "",
     )
 
 
@@ -97,9 +117,11 @@ class ChatPanel(QWidget):
         pool: WorkerPool,
         dialogs: Dialogs,
         parent: QWidget | None = None,
+        escalation: EscalationService | None = None,
     ) -> None:
         super().__init__(parent)
         self._chat = chat
+        self._escalation = escalation
         self._history = history
         self._pool = pool
         self._dialogs = dialogs
@@ -160,6 +182,12 @@ class ChatPanel(QWidget):
         buttons = QVBoxLayout()
         for b in (self.send_button, self.regenerate_button, self.copy_button):
             buttons.addWidget(b)
+        self.remote: RemoteAsk | None = None
+        if self._escalation is not None:  # shown only where the policy allows (set_workspace)
+            from ui.remote_ask import RemoteAsk
+
+            self.remote = RemoteAsk(self._escalation, self, self._pool, self._dialogs)
+            buttons.addWidget(self.remote.button)
         buttons.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.composer, 1)
@@ -196,6 +224,8 @@ class ChatPanel(QWidget):
     def set_workspace(self, workspace: Workspace | None) -> None:
         self.stop()
         self.workspace = workspace
+        if self.remote is not None:
+            self.remote.set_workspace(workspace)
         self.new_chat()
 
     def new_chat(self) -> None:
@@ -217,7 +247,7 @@ class ChatPanel(QWidget):
         else:
             self.view.show_hint(EMPTY_TITLE, EMPTY_TEXT)
 
-    def open_conversation(self, conversation_id: str, *, without_last: bool = False) -> None:
+    def open_conversation(self, conversation_id: str) -> None:
         if self.answering:
             self.stop()
         conv = self._history.conversation(conversation_id)
@@ -226,7 +256,7 @@ class ChatPanel(QWidget):
         self.title.setText(conv.title)
         self.view.clear_all()
         pairs = transcript(self._history.messages(conv.id))
-        for question, answer in pairs[:-1] if without_last else pairs:
+        for question, answer in pairs:
             self.view.add_question(question)
             if answer is None:
                 self.view.add_notice("(not answered)")
@@ -253,6 +283,8 @@ class ChatPanel(QWidget):
         has_answer = self.conversation_id is not None and not busy
         self.regenerate_button.setEnabled(has_answer and can_ask)
         self.copy_button.setEnabled(has_answer)
+        if self.remote is not None:
+            self.remote.button.setEnabled(can_ask and not busy and self.remote.task is None)
         self.export_button.setEnabled(has_answer)
         if self._unavailable:
             self.composer.setPlaceholderText(f"Cannot answer: {self._unavailable}")
@@ -274,11 +306,7 @@ class ChatPanel(QWidget):
         if self._unavailable:
             self.message.emit(f"Enclave cannot answer yet: {self._unavailable}")
             return
-        self.composer.clear()
-        if self.conversation_id is None:
-            self.view.clear_all()
-            self.title.setText(question if len(question) < 80 else question[:77] + "...")
-        self.view.add_question(question)
+        self.show_question(question)
         if not self._ready:
             self._pending = question
             self.view.begin_answer("", "Waiting for the model to finish loading…")
@@ -286,19 +314,32 @@ class ChatPanel(QWidget):
             return
         self._start(question)
 
+    def show_question(self, question: str) -> None:
+        """Clear the composer and put the question in the transcript (a new title if new)."""
+        self.composer.clear()
+        if self.conversation_id is None:
+            self.view.clear_all()
+            self.title.setText(question if len(question) < 80 else question[:77] + "...")
+        self.view.add_question(question)
+
     def _start(self, question: str) -> None:
         assert self.workspace is not None
         ws, conv, chat = self.workspace, self.conversation_id, self._chat
-        if not self.view.streaming:
-            self.view.begin_answer("")
-        else:
-            self.view.set_stream_status("Searching your documents…")
-        cancel = CancelToken()
-        self.task = self._pool.start(
-            "chat",
-            lambda: chat.ask(ws, question, conversation_id=conv, cancel=cancel),
-            cancel=cancel,
+        self.run_answer(
+            lambda cancel: chat.ask(ws, question, conversation_id=conv, cancel=cancel),
+            "Searching your documents…",
         )
+
+    def run_answer(
+        self, events: Callable[[CancelToken], Iterator[object]], status: str, name: str = "chat"
+    ) -> None:
+        """Run an answer's events (ChatService.ask's kind) on a worker, into the transcript."""
+        if not self.view.streaming:
+            self.view.begin_answer("", status)
+        else:
+            self.view.set_stream_status(status)
+        cancel = CancelToken()
+        self.task = self._pool.start(name, lambda: events(cancel), cancel=cancel)
         self.task.item.connect(self._on_event)
         self.task.failed.connect(self._on_failed)
         self.task.finished.connect(self._on_finished)
@@ -362,7 +403,7 @@ class ChatPanel(QWidget):
         except ValueError as exc:
             self.message.emit(str(exc))
             return
-        self.open_conversation(self.conversation_id, without_last=True)
+        self.open_conversation(self.conversation_id)  # without the exchange just dropped
         self.view.add_question(question)
         if self._ready:
             self._start(question)
@@ -370,6 +411,13 @@ class ChatPanel(QWidget):
             self._pending = question
             self.view.begin_answer("", "Waiting for the model to finish loading…")
         self._update_buttons()
+
+    def last_question(self) -> str:
+        """The conversation's last question ("" when there is none)."""
+        if self.conversation_id is None:
+            return ""
+        pairs = transcript(self._history.messages(self.conversation_id))
+        return pairs[-1][0] if pairs else ""
 
     # -- copy and export ------------------------------------------------------------------
     def last_answer_text(self) -> str:

@@ -7,8 +7,12 @@ with scripted answers. All methods run on the GUI thread and block until answere
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+
+if TYPE_CHECKING:
+    from app.desktop import OutgoingRequest
 
 
 class Dialogs:
@@ -54,3 +58,10 @@ class Dialogs:
     def save_file(self, title: str, suggested: str, filters: str) -> Path | None:
         file, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, filters)
         return Path(file) if file else None
+
+    def review_outgoing(self, outgoing: OutgoingRequest) -> bool:
+        """Show exactly what would be sent to the remote model; True only if "Send" is pressed."""
+        from ui.review_dialog import OutgoingReviewDialog
+
+        dialog = OutgoingReviewDialog(outgoing, self.parent)
+        return dialog.exec() == OutgoingReviewDialog.DialogCode.Accepted

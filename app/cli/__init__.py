@@ -24,14 +24,14 @@ class CliError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from app.cli import chat, doctor, documents, gui, models, workspaces
+    from app.cli import chat, conversations, doctor, documents, gui, models, workspaces
 
     parser = argparse.ArgumentParser(
         prog="enclave",
         description="Enclave: a private assistant that answers from your own documents, offline.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (documents, chat, models, workspaces, doctor, gui):
+    for module in (documents, chat, conversations, models, workspaces, doctor, gui):
         module.register(sub)
     _register_optional(sub)
     return parser

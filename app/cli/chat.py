@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from app.chat import ChatAnswer, Token
+from app.chat import ChatAnswer, ChatEvent, Token
 from app.router import Choice, Tier
 from models.types import CancelToken
 
@@ -25,6 +26,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--k", type=int, help="number of sources to retrieve")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     add_route_arguments(p)
+    remote = p.add_argument_group("the approved remote model (only if your administrator allows)")
+    remote.add_argument(
+        "--frontier",
+        action="store_true",
+        help="send this question, redacted, to the approved remote model after you review it",
+    )
+    remote.add_argument(
+        "--show-outgoing",
+        action="store_true",
+        help="print exactly what would leave this computer, redactions marked; without "
+        "--frontier nothing is sent and no answer is made",
+    )
+    remote.add_argument(
+        "--yes",
+        action="store_true",
+        help="approve the outgoing text printed before sending (for scripts; needs "
+        "--show-outgoing when review is mandatory)",
+    )
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("shell", help="an interactive conversation in the terminal")
@@ -94,7 +113,6 @@ def run_question(
     samples: int | None = None,
 ) -> ChatAnswer:
     cancel = CancelToken()
-    result: ChatAnswer | None = None
     if samples is not None and samples < 1:
         raise ValueError("--samples must be at least 1.")
     events = enclave.chat.ask(
@@ -109,6 +127,13 @@ def run_question(
         tier=tier,
         samples=samples,
     )
+    return drain(events, cancel, stream=stream)
+
+
+def drain(events: Iterator[ChatEvent], cancel: CancelToken, *, stream: bool) -> ChatAnswer:
+    """Print streamed tokens (when `stream`) and return the final ChatAnswer; Ctrl-C stops the
+    answer and still returns what was stored."""
+    result: ChatAnswer | None = None
     shown: list[str] = []
     try:
         for event in events:
@@ -133,6 +158,13 @@ def run_question(
 
 def cmd_ask(args: argparse.Namespace, enclave: Enclave) -> int:
     ws = enclave.workspaces.get(args.workspace)
+    if args.frontier or args.show_outgoing:
+        from app.cli.remote import ask_remote
+
+        remote = ask_remote(enclave, ws, args)
+        if remote is None:
+            return 0  # --show-outgoing alone: shown, nothing sent
+        return report(remote, as_json=args.json)
     answer = run_question(
         enclave,
         ws,
@@ -146,7 +178,12 @@ def cmd_ask(args: argparse.Namespace, enclave: Enclave) -> int:
         tier=args.tier,
         samples=args.samples,
     )
-    if args.json:
+    return report(answer, as_json=args.json)
+
+
+def report(answer: ChatAnswer, *, as_json: bool) -> int:
+    """After the streamed answer: notices, the route (stderr) and the citations; or the JSON."""
+    if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
     print()

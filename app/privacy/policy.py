@@ -75,6 +75,14 @@ class _EndpointModel(BaseModel):
     api: Literal["openai", "azure"] = "openai"
     api_version: str | None = None  # Azure OpenAI's ?api-version=
     requires_key: bool = True
+    ca_file: str | None = None  # PEM file of the organisation's CA, for an internal gateway
+
+    @field_validator("ca_file")
+    @classmethod
+    def _check_ca_file(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_absolute():
+            raise ValueError("ca_file must be an absolute path to a PEM file")
+        return value
 
     @field_validator("base_url")
     @classmethod
@@ -121,6 +129,7 @@ class Endpoint:
     api: Literal["openai", "azure"] = "openai"
     api_version: str | None = None
     requires_key: bool = True
+    ca_file: str | None = None  # trust this CA (PEM) instead of the system's, for this endpoint
 
     @property
     def host(self) -> str:

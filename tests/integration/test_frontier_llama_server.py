@@ -16,10 +16,7 @@ import json
 import logging
 import os
 import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +33,7 @@ from app.privacy.ledger import AuditLedger
 from app.privacy.policy import load_policy
 from app.secrets import SecretStore
 from models.types import GenerationOptions
+from tests.llama_server import llama_server as llama_server_process
 
 pytestmark = pytest.mark.slow
 
@@ -71,38 +69,15 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def llama_server(smollm2_path: Path) -> Iterator[int]:
     """A real OpenAI-compatible server (llama-cpp-python[server]) on a free loopback port."""
-    pytest.importorskip("uvicorn", reason="llama-cpp-python[server] extra is not installed")
-    pytest.importorskip("sse_starlette", reason="llama-cpp-python[server] extra is not installed")
     port = _free_port()
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path),
-        "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
-        "--api_key", API_KEY, "--n_ctx", "2048", "--n_threads", "2", "--verbose", "False",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-                pytest.fail(f"llama_cpp.server exited early:\n{output[-2000:]}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/v1/models", headers={"Authorization": f"Bearer {API_KEY}"})
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama_cpp.server did not become ready in 90 s")
-            time.sleep(0.3)
+
+    def ready() -> bool:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", "/v1/models", headers={"Authorization": f"Bearer {API_KEY}"})
+        return conn.getresponse().status == 200
+
+    with llama_server_process(smollm2_path, "127.0.0.1", port, ready, extra=("--api_key", API_KEY)):
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @dataclass
@@ -469,3 +444,66 @@ def test_the_key_is_in_no_file_after_a_session(
         for needle in needles:
             assert needle not in data, f"the API key is in {path}"
     assert os.environ.get("ENCLAVE_POLICY")  # the policy file is outside ENCLAVE_HOME
+
+
+# -- the whole route, from the user's question to the stored answer ----------------------------
+def _enclave_with_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base_url: str, real_embedder: Any
+) -> tuple[Any, Any]:
+    from app.container import Enclave
+    from app.ingest import ingest_paths
+
+    policy_file = tmp_path / "policy.json"
+    _write_policy(policy_file, base_url)
+    monkeypatch.setenv("ENCLAVE_POLICY", str(policy_file))
+    enclave = Enclave()
+    enclave._embedder = real_embedder  # the session's loaded model: the same files, loaded once
+    enclave.secrets.keep_for_session("gateway", API_KEY)
+    ws = enclave.workspaces.create(WORKSPACE)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n, text in enumerate(DOCUMENTS):
+        (folder / f"note-{n}.txt").write_text(text, encoding="utf-8")
+    events = list(ingest_paths(enclave.index(ws), [folder], limits=enclave.parse_limits))
+    assert events[-1].counts == {"indexed": 2}  # type: ignore[union-attr]
+    return enclave, ws
+
+
+def test_a_question_the_user_sends_is_answered_remotely_cited_and_stored(
+    proxy: RecordingProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_embedder: Any
+) -> None:
+    from app.chat import ChatAnswer, Token
+
+    enclave, ws = _enclave_with_documents(tmp_path, monkeypatch, proxy.base_url, real_embedder)
+    assert enclave.escalation.available(ws)
+    prepared = enclave.escalation.prepare(ws, QUESTION)
+    assert prepared.outgoing.review_required and not proxy.exchanges
+    events = list(enclave.escalation.send(prepared, consent=True))
+    answer = events[-1]
+    assert isinstance(answer, ChatAnswer)
+    assert answer.route.tier == "frontier" and answer.route.model_id == "smollm2"
+    assert "".join(e.text for e in events if isinstance(e, Token)).strip() == answer.answer
+    assert "[PERSON_" not in answer.answer and answer.device.startswith("remote (127.0.0.1:")
+    sent = proxy.all_bytes_sent()
+    for canary in CANARIES:
+        assert canary.encode() not in sent, f"{canary!r} left the machine"
+    stored = enclave.history.messages(answer.conversation_id)
+    assert [m.role for m in stored] == ["user", "assistant"]
+    assert stored[1].meta["route"]["tier"] == "frontier"
+    assert any("audit ledger" in n for n in answer.notices)
+    enclave.close()
+
+
+def test_a_declined_review_sends_nothing_and_the_local_model_answers(
+    proxy: RecordingProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_embedder: Any
+) -> None:
+    from app.chat import ChatAnswer
+
+    enclave, ws = _enclave_with_documents(tmp_path, monkeypatch, proxy.base_url, real_embedder)
+    prepared = enclave.escalation.prepare(ws, QUESTION)
+    answer = list(enclave.escalation.send(prepared, consent=False))[-1]
+    assert isinstance(answer, ChatAnswer)
+    assert proxy.exchanges == []
+    assert answer.route.tier != "frontier"
+    assert answer.notices[0].startswith("Nothing was sent")
+    enclave.close()

@@ -3,35 +3,15 @@ under `strace -f -e trace=connect` makes no connection that leaves loopback."""
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from app.privacy.strace import ip_connects, non_loopback_connects
 from tests.integration.cli_helpers import enclave, json_lines
 
 pytestmark = [pytest.mark.slow, pytest.mark.strace]
-
-_ADDR = re.compile(
-    r'sa_family=(AF_INET6?),.*?(?:inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6?, "([^"]+)")'
-)
-
-
-def non_loopback_connects(trace: str) -> list[str]:
-    bad = []
-    for line in trace.splitlines():
-        if "connect(" not in line:
-            continue
-        m = _ADDR.search(line)
-        if m is None:
-            continue  # AF_UNIX and friends stay on this machine
-        family, addr = m.group(1), m.group(2) or m.group(3)
-        if (family == "AF_INET" and not addr.startswith("127.")) or (
-            family == "AF_INET6" and addr not in ("::1", "::ffff:127.0.0.1")
-        ):
-            bad.append(line)
-    return bad
 
 
 def test_parser_recognises_bad_lines() -> None:
@@ -45,6 +25,9 @@ def test_parser_recognises_bad_lines() -> None:
         'inet_pton(AF_INET6, "2606:4700::1", &sin6_addr), sin6_scope_id=0}, 28) = -1\n'
     )
     assert len(non_loopback_connects(sample)) == 2
+    assert [(c.address, c.port, c.loopback) for c in ip_connects(sample)] == [
+        ("140.82.112.3", 443, False), ("127.0.0.1", 80, True), ("2606:4700::1", 443, False),
+    ]  # fmt: skip
 
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed (apt: strace)")

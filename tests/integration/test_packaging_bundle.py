@@ -17,7 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "packaging"))
 
 from smoke_bundle import executable, run_smoke  # noqa: E402
-from strace_check import non_loopback_connects  # noqa: E402
+
+from app.privacy.strace import non_loopback_connects  # noqa: E402
 
 BUNDLE = Path(os.environ.get("ENCLAVE_TEST_BUNDLE", REPO / "packaging" / "dist" / "enclave"))
 

@@ -178,7 +178,8 @@ def test_a_matter_from_first_document_to_cited_answer_and_back_after_a_restart(
 
     # Restart: a new window on the same folders shows the conversation again.
     close_window(window)
-    assert window.enclave.embedder._proc.poll() is not None  # the search model's child ended
+    worker = window.enclave._worker  # the search model's and the indexes' process has ended
+    assert worker is not None and not worker.running
     window = make_window(embedder=real_embedder)
     aduro = next(w for w in window.enclave.workspaces.list() if w.name == "Aduro consulting")
     window.workspaces.select(aduro.id)
@@ -216,6 +217,7 @@ def test_regenerate_replaces_a_stopped_answer(
     assert window.chat.view.toPlainText().count(QUESTION) == 1
     messages = window.enclave.history.messages(first.conversation_id)
     assert [m.id for m in messages if m.role == "assistant"] == [second.message_id]
+    assert [m.role for m in messages] == ["user", "assistant"]  # the question is stored once
 
 
 def test_a_protected_pdf_asks_for_its_password_and_then_indexes(
@@ -302,7 +304,7 @@ def test_drop_reindex_changed_and_remove(
         click(qtbot, window.documents.reindex_button)
     assert done.args[0].counts == {"indexed": 1}
     qtbot.waitUntil(lambda: window.documents.ingest_task is None, timeout=LONG)
-    hits = window.enclave.index(window.workspace).search("apixaban", k=1)
+    hits = window.enclave.document_index(window.workspace).search("apixaban", k=1)
     assert hits and "apixaban" in hits[0].chunk.text
 
     # Remove, after a confirmation naming the document.
@@ -312,4 +314,4 @@ def test_drop_reindex_changed_and_remove(
     click(qtbot, window.documents.remove_button)
     assert "ward-round.txt" in dialogs.asked[-1][1]
     qtbot.waitUntil(lambda: window.documents.model.rowCount() == 0, timeout=LONG)
-    assert window.enclave.index(window.workspace).documents() == []
+    assert window.enclave.document_index(window.workspace).documents() == []

@@ -28,6 +28,8 @@ class ScriptedDialogs:
         self.folders: list[Path | None] = []
         self.model_files: list[Path | None] = []
         self.save_targets: list[Path | None] = []
+        self.reviews: list[bool] = []  # answers to "send this to the remote model?"
+        self.reviewed: list[Any] = []  # the OutgoingRequests shown
         self.asked: list[tuple[str, str]] = []
 
     def ask_text(self, title: str, label: str, text: str = "") -> str | None:
@@ -55,6 +57,10 @@ class ScriptedDialogs:
     def save_file(self, title: str, suggested: str, filters: str) -> Path | None:
         self.asked.append((title, suggested))
         return self.save_targets.pop(0) if self.save_targets else None
+
+    def review_outgoing(self, outgoing: Any) -> bool:
+        self.reviewed.append(outgoing)
+        return self.reviews.pop(0) if self.reviews else False
 
 
 def close_window(window: Any) -> None:

@@ -37,48 +37,46 @@ def test_the_indicator_says_so_while_an_approved_call_is_open() -> None:
     enclave.close()
 
 
-def test_regenerate_drops_the_last_answer_and_the_transcript_shows_the_question_once() -> None:
+def test_regenerate_drops_the_last_exchange_so_the_question_is_stored_once() -> None:
+    enclave = Enclave()
+    history = enclave.history
+    conv = history.create_conversation("ws", "What is the term?")
+    history.add_message(conv.id, "user", "Who are the parties?")
+    history.add_message(conv.id, "assistant", "Acme and Beta.")
+    history.add_message(conv.id, "user", "What is the term?")
+    history.add_message(conv.id, "assistant", "Five years.")
+    assert regenerate_question(history, conv.id) == "What is the term?"
+    kept = [m.content for m in history.messages(conv.id)]
+    assert kept == ["Who are the parties?", "Acme and Beta."]
+    history.add_message(conv.id, "user", "What is the term?")  # as ChatService stores it again
+    history.add_message(conv.id, "assistant", "Five (5) years.")
+    assert [m.role for m in history.messages(conv.id)] == ["user", "assistant"] * 2
+    pairs = transcript(history.messages(conv.id))
+    assert [q for q, _ in pairs] == ["Who are the parties?", "What is the term?"]
+    assert pairs[1][1] is not None and pairs[1][1].content == "Five (5) years."
+    # A question that was never answered (the app was closed) can be asked again too.
+    history.add_message(conv.id, "user", "Is there a non-compete?")
+    assert regenerate_question(history, conv.id) == "Is there a non-compete?"
+    assert len(history.messages(conv.id)) == 4
+    enclave.close()
+
+
+def test_an_old_duplicate_question_is_shown_once() -> None:
     enclave = Enclave()
     history = enclave.history
     conv = history.create_conversation("ws", "What is the term?")
     history.add_message(conv.id, "user", "What is the term?")
-    history.add_message(conv.id, "assistant", "Five years.")
-    assert regenerate_question(history, conv.id) == "What is the term?"
-    assert [m.role for m in history.messages(conv.id)] == ["user"]
-    history.add_message(conv.id, "user", "What is the term? ")  # as ChatService stores it again
+    history.add_message(conv.id, "user", "What is the term? ")
     history.add_message(conv.id, "assistant", "Five (5) years.")
-    pairs = transcript(history.messages(conv.id))
-    assert len(pairs) == 1
-    assert pairs[0][1] is not None and pairs[0][1].content == "Five (5) years."
+    assert len(transcript(history.messages(conv.id))) == 1
     enclave.close()
 
 
-@pytest.mark.slow
-def test_the_process_embedder_gives_the_same_vectors_as_the_in_process_one(
-    real_embedder: object,
-) -> None:
-    from app.desktop import ProcessEmbedder
-
-    texts = ["The term of this Agreement is five (5) years.", "Patient denies chest pain."]
-    child = ProcessEmbedder()
-    try:
-        assert child.name == real_embedder.name  # type: ignore[attr-defined]
-        assert child.dimension == real_embedder.dimension  # type: ignore[attr-defined]
-        got = child.embed(texts)
-        want = real_embedder.embed(texts)  # type: ignore[attr-defined]
-        assert len(got) == 2 and len(got[0]) == child.dimension
-        for a, b in zip(got, want, strict=True):
-            assert max(abs(x - y) for x, y in zip(a, b, strict=True)) < 1e-5
-        assert child.embed([]) == []
-    finally:
-        child.close()
-    assert child._proc.poll() is not None  # the child has exited
-
-
-def test_a_child_that_cannot_start_is_reported_in_words() -> None:
+def test_a_worker_that_cannot_start_is_reported_in_words() -> None:
     import sys
 
-    from app.desktop import EmbedderProcessError, ProcessEmbedder
+    from app.desktop import WorkerProcessError
+    from app.desktop_worker import WorkerClient
 
-    with pytest.raises(EmbedderProcessError, match="stopped unexpectedly"):
-        ProcessEmbedder([sys.executable, "-c", "raise SystemExit(3)"])
+    with pytest.raises(WorkerProcessError, match="stopped unexpectedly"):
+        WorkerClient([sys.executable, "-c", "raise SystemExit(3)"])

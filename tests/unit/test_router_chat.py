@@ -254,3 +254,14 @@ def test_follow_up_questions_keep_the_history(tmp_path: Path, clinic_hits: list[
     calls: Iterator[list[Message]] = iter(f.engines_made["clinic-m"].calls)
     assert _roles(next(calls)) == ["system", "user"]
     assert _roles(next(calls)) == ["system", "user", "assistant", "user"]
+
+
+def test_a_gpu_fallback_notice_reaches_the_answer_once(
+    tmp_path: Path, clinic_hits: list[Hit]
+) -> None:
+    f = Fixture(tmp_path, clinic_hits, {"clinic-m": ["Heparin 5000 units [1]."] * 2})
+    f.engines.notices.append("The GPU could not take clinic-m; it runs on the CPU instead.")
+    _, first = f.ask("What dose of heparin was given?")
+    assert any("runs on the CPU instead" in n for n in first.notices)
+    _, second = f.ask("What dose of heparin was given?")
+    assert not any("CPU instead" in n for n in second.notices)

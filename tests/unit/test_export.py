@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.desktop import Citation, StoredMessage
-from ui.export import conversation_html, conversation_markdown
+from app.export import conversation_html, conversation_markdown
 
 NOW = datetime(2025, 1, 2, 3, 4)
 
