@@ -345,6 +345,7 @@ def _offers(route: Route) -> list[str]:
     if route.escalate:
         offers.append(
             "Your administrator allows a larger remote model for this workspace: you can send "
-            "this question to it (you will see exactly what is sent, redacted, first)."
+            'this question to it with "Ask remote…" (or `enclave ask --frontier`); you will see '
+            "exactly what is sent, redacted, first."
         )
     return offers

@@ -19,9 +19,10 @@ from app.chat import ChatAnswer, ChatError, Route, SourcesFound, Token
 from app.container import Enclave
 from app.desktop_worker import ProcessEmbedder, ProcessIndex, WorkerClient, WorkerProcessError
 from app.escalation import EscalationService, PreparedQuestion
-from app.frontier import FrontierRefused, OutgoingRequest
+from app.frontier import FrontierRefused
 from app.history import Conversation, StoredMessage, transcript
 from app.ingest import FileOutcome, IngestProgress, IngestSummary, ingest_paths
+from app.outgoing import OutgoingRequest
 from app.privacy.egress import GUARD
 from app.workspaces import Workspace, WorkspaceError
 from models.types import CancelToken, ModelRecord

@@ -25,8 +25,9 @@ from app.router import Route
 from rag.citations import build_citations
 
 if TYPE_CHECKING:
-    from app.frontier import FrontierOutcome, FrontierService, OutgoingRequest
+    from app.frontier import FrontierOutcome, FrontierService
     from app.history import HistoryStore
+    from app.outgoing import OutgoingRequest
     from app.workspaces import Workspace
     from models.types import CancelToken
     from rag.types import Hit

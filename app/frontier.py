@@ -4,10 +4,11 @@ Two steps, so a person sees exactly what would leave before anything does:
 
 1. `prepare(question, chunks, workspace_id)` asks the administrator's policy, redacts the question
    and the retrieved chunks (only redacted text, only the `max_chunks` the caller ranked first,
-   sources labelled "Source N", never by file name), and builds the exact request body. It returns
-   an `OutgoingRequest`: the messages, the exact text to show (`display_text`) with every
-   redaction's span, and the body's sha256. It raises `FrontierRefused` when the policy forbids
-   the route or redaction cannot run; nothing has been sent.
+   sources labelled "Source N", never by file name), and builds the exact request body. It
+   returns an `OutgoingRequest` (app.outgoing): the messages, the exact text to show
+   (`display_text`) with every redaction's span, and the body's sha256. It raises
+   `FrontierRefused` when the policy forbids the route or redaction cannot run; nothing has
+   been sent.
 2. `send(outgoing, consent)` sends that body, and only that body, if `consent` is true: inside
    `app.privacy.egress.allow(host, port)` for the approved endpoint alone, with the key from the
    OS keyring (or this session's memory). It never raises for network trouble: the
@@ -25,10 +26,11 @@ import contextlib
 import contextvars
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from app.outgoing import OutgoingRequest, display, join_parts
 from app.privacy.egress import EgressRefused, allow
 from app.privacy.ledger import LedgerError, ledger_recorder
 from app.privacy.policy import PolicyRefusal
@@ -124,55 +126,6 @@ class FrontierRefused(PermissionError):
         super().__init__(notice)
         self.status = status
         self.notice = notice
-
-
-@dataclass(frozen=True)
-class OutgoingSpan:
-    """A redaction in the outgoing text: offsets in `display_text` and in its message."""
-
-    display_start: int
-    display_end: int
-    message_index: int
-    start: int
-    end: int
-    kind: str
-    placeholder: str
-
-
-@dataclass(frozen=True)
-class OutgoingRequest:
-    """Exactly what `send()` would post, for review. Its redaction mapping never leaves memory."""
-
-    id: str
-    workspace_id: str
-    endpoint: Endpoint
-    messages: tuple[Message, ...]
-    body: bytes = field(repr=False)
-    request_sha256: str
-    display_text: str = field(repr=False)
-    spans: tuple[OutgoingSpan, ...] = field(repr=False)
-    redaction_counts: Mapping[str, int]
-    review_required: bool
-    chunks_sent: int
-    session: RedactionSession = field(repr=False, compare=False)
-
-    @property
-    def destination(self) -> str:
-        return self.endpoint.destination
-
-    def marked_text(self, open_mark: str = "⟦", close_mark: str = "⟧") -> str:
-        """`display_text` with each placeholder wrapped in marks (for a terminal)."""
-        out, cursor = [], 0
-        for span in self.spans:
-            out += [
-                self.display_text[cursor : span.display_start],
-                open_mark,
-                self.display_text[span.display_start : span.display_end],
-                close_mark,
-            ]
-            cursor = span.display_end
-        out.append(self.display_text[cursor:])
-        return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -285,11 +238,11 @@ class FrontierService:
                 parts += [(f"\n[Source {n}]\n", ()), (result.text, result.spans), ("\n", ())]
             parts.append(("\nQuestion: ", ()))
         parts.append((redacted[0].text, redacted[0].spans))
-        user_text, user_spans = _join(parts)
+        user_text, user_spans = join_parts(parts)
         messages = (Message("system", SYSTEM_PROMPT), Message("user", user_text))
         client = self.client_factory(endpoint, None, self.policy.timeout_s)
         body = client.build_body(messages, options, stream=True)
-        display_text, spans = _display(messages, {1: user_spans})
+        display_text, spans = display(messages, {1: user_spans})
         return OutgoingRequest(
             id=uuid.uuid4().hex,
             workspace_id=workspace_id,
@@ -455,47 +408,3 @@ def _blocked(exc: BaseException) -> bool:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
-
-
-def _join(parts: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[tuple[int, int, Any]]]:
-    text: list[str] = []
-    spans: list[tuple[int, int, Any]] = []
-    offset = 0
-    for piece, piece_spans in parts:
-        for span in piece_spans:
-            spans.append((offset + span.start, offset + span.end, span))
-        text.append(piece)
-        offset += len(piece)
-    return "".join(text), spans
-
-
-def _display(
-    messages: Sequence[Message], spans_by_message: Mapping[int, list[tuple[int, int, Any]]]
-) -> tuple[str, tuple[OutgoingSpan, ...]]:
-    out: list[str] = []
-    spans: list[OutgoingSpan] = []
-    offset = 0
-    for index, message in enumerate(messages):
-        header = f"--- {message.role} ---\n"
-        out.append(header)
-        offset += len(header)
-        for start, end, span in spans_by_message.get(index, []):
-            spans.append(
-                OutgoingSpan(
-                    offset + start, offset + end, index, start, end, span.kind, span.placeholder
-                )
-            )
-        out.append(message.content + "\n")
-        offset += len(message.content) + 1
-    return "".join(out), tuple(spans)
-
-
-def render_for_terminal(outgoing: OutgoingRequest) -> str:
-    """What `--show-outgoing` prints: destination, counts, hash, and the exact text, marked."""
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(outgoing.redaction_counts.items())) or "none"
-    return (
-        f"Destination: {outgoing.endpoint.base_url} (model {outgoing.endpoint.model})\n"
-        f"Redactions: {counts}; sources sent: {outgoing.chunks_sent}\n"
-        f"Request sha256: {outgoing.request_sha256}\n"
-        f"Exact outgoing text (redactions marked ⟦ ⟧):\n{outgoing.marked_text()}"
-    )

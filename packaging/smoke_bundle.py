@@ -94,6 +94,14 @@ def run_smoke(bundle: Path, *, use_strace: bool = True, timeout: float = 600) ->
         written = sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_file())
         problems += [f"telemetry trace written: ~/{w}" for w in written
                      if w.startswith(TELEMETRY_TRACES)]  # fmt: skip
+        gui_trace = Path(str(trace) + ".gui")
+        gui_prefix = [*STRACE_PREFIX, "-o", str(gui_trace)] if strace else []
+        window = _window_start(exe, home, gui_prefix, timeout)
+        if window.get("ready") is None:
+            problems.append(f"the window did not load its models: {window.get('problem', '?')}")
+        if strace:
+            gui_bad = non_loopback_connects(gui_trace.read_text())
+            problems += [f"non-loopback connection (window): {line}" for line in gui_bad]
         connects = connect_count(trace.read_text()) if strace else None
         connect_lines = (
             [x for x in trace.read_text().splitlines() if "connect(" in x][:20] if strace else []
@@ -109,8 +117,29 @@ def run_smoke(bundle: Path, *, use_strace: bool = True, timeout: float = 600) ->
         "connect_lines": connect_lines,
         "files_written_under_home": written,
         "avx512_instructions": zmm,
+        "window": window,
         "report": report,
     }
+
+
+def _window_start(exe: Path, home: Path, prefix: list[str], timeout: float) -> dict[str, Any]:
+    """The frozen window, offscreen, until its models are loaded (`--measure-startup`): it
+    starts its worker process (search model and indexes) through the frozen entry point."""
+    started = time.perf_counter()
+    proc = subprocess.run([*prefix, str(exe), "--measure-startup"], env=bare_env(home),
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL, check=False)  # fmt: skip
+    events = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("{"):
+            event = json.loads(line)
+            events[event.get("event")] = {**event, "s": round(time.perf_counter() - started, 1)}
+    result: dict[str, Any] = {"ready": events.get("ready"), "exit": proc.returncode}
+    if "failed" in events:
+        result["problem"] = events["failed"].get("message", "")
+    elif proc.returncode != 0:
+        result["problem"] = f"exit {proc.returncode}: {proc.stderr[-1500:]}"
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
           f"({result['connect_calls']} connect calls, {result['non_loopback_connects']} "
           f"non-loopback); AVX-512 instructions: {result['avx512_instructions']}; "
           f"files under HOME: {len(result['files_written_under_home'])}.")  # fmt: skip
+    ready = (result.get("window") or {}).get("ready") or {}
+    print(f"Window with its worker process: models loaded; RSS {ready.get('rss_mb')} MB "
+          f"(with the worker {ready.get('rss_total_mb')} MB).")  # fmt: skip
     for problem in result["problems"]:
         print(f"PROBLEM: {problem}")
     print("Bundle smoke test passed." if result["ok"] else "Bundle smoke test FAILED.")

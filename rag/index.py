@@ -22,11 +22,22 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING
 
 from rag.fusion import reciprocal_rank_fusion
+from rag.index_types import (
+    DocumentIndex,
+    FileIdentity,
+    IngestCancelled,
+    IngestReport,
+    ProgressCallback,
+    RecoveryReport,
+    SearchMode,
+    document_id_for,
+    file_identity,
+)
 from rag.manifest import DocumentRow, Manifest
 from rag.store import VectorStore, WorkspaceLock
 from rag.types import Chunk, DocumentRecord, Hit, Outcome, ParsedDocument
@@ -36,69 +47,21 @@ if TYPE_CHECKING:
     from rag.extract import ExtractResult
     from rag.limits import ParseLimits
 
-__all__ = ["DocumentIndex", "IngestCancelled", "IngestReport", "RecoveryReport", "WorkspaceIndex"]
+__all__ = [  # the types live in rag.index_types; they are named here too for callers
+    "DocumentIndex",
+    "FileIdentity",
+    "IngestCancelled",
+    "IngestReport",
+    "RecoveryReport",
+    "SearchMode",
+    "WorkspaceIndex",
+    "document_id_for",
+    "file_identity",
+]
 
 log = logging.getLogger(__name__)
 
-SearchMode = Literal["hybrid", "dense", "lexical"]
-ProgressCallback = Callable[[str, int, int], None]
 EMBED_GROUP = 64  # chunks embedded and written per step (cancel is checked between steps)
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    document_id: str
-    name: str
-    path: str
-    outcome: Outcome
-    chunk_count: int
-    pages: int
-    reason: str
-    warnings: list[str] = field(default_factory=list)
-
-
-class IngestCancelled(Exception):
-    """ingest_file was cancelled; the document's previous version (if any) is still live."""
-
-
-class DocumentIndex(Protocol):
-    """What the app's chat, ingestion and window need of a workspace index: WorkspaceIndex,
-    or app.desktop_worker.ProcessIndex (the same index, in the desktop's worker process)."""
-
-    def search(self, query: str, k: int = 5, mode: SearchMode = "hybrid") -> list[Hit]: ...
-    def chunk(self, chunk_id: str) -> Chunk: ...
-    def documents(self) -> list[DocumentRecord]: ...
-    def document(self, doc_id: str) -> DocumentRecord | None: ...
-    def remove(self, doc_id_or_path: str | Path) -> bool: ...
-    def ingest_file(
-        self,
-        path: Path,
-        *,
-        password: str | None = None,
-        limits: ParseLimits | None = None,
-        cancel: Callable[[], bool] | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> IngestReport: ...
-
-
-@dataclass(frozen=True)
-class FileIdentity:
-    sha256: str = ""
-    size: int = 0
-    mtime: float = 0.0
-    error: str | None = None  # why the file could not be read, in words
-
-
-@dataclass(frozen=True)
-class RecoveryReport:
-    pending_versions_cleared: int
-    orphan_vectors_removed: int
-    vectors_restored: int
-
-
-def document_id_for(path: Path) -> str:
-    """Stable id of a file within a workspace: a short hash of its resolved path."""
-    return hashlib.sha1(str(path.resolve()).encode("utf-8")).hexdigest()[:16]
 
 
 class WorkspaceIndex:
@@ -507,25 +470,6 @@ class WorkspaceIndex:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def file_identity(path: Path) -> FileIdentity:
-    """sha256, size and mtime of the file at `path`, or why it cannot be read."""
-    try:
-        st = path.stat()
-        if not path.is_file():
-            return FileIdentity(error="It is not a file.")
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            while block := fh.read(1 << 20):
-                digest.update(block)
-        return FileIdentity(sha256=digest.hexdigest(), size=st.st_size, mtime=st.st_mtime)
-    except FileNotFoundError:
-        return FileIdentity(error="The file was not found.")
-    except PermissionError:
-        return FileIdentity(error="Enclave is not allowed to read this file (permission denied).")
-    except OSError as exc:
-        return FileIdentity(error=f"The file could not be read ({exc.strerror or exc}).")
 
 
 def run_extract(path: Path, *, password: str | None, limits: ParseLimits | None) -> ExtractResult:

@@ -40,11 +40,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _rss_mb() -> float:
+def _rss_mb(children: bool = False) -> float:
+    """This process's resident memory in MiB; with `children`, its child processes' (the
+    document search and index worker) added."""
     try:
         import psutil
 
-        return float(psutil.Process().memory_info().rss) / 2**20
+        me = psutil.Process()
+        procs = [me, *me.children(recursive=True)] if children else [me]
+        return sum(float(p.memory_info().rss) for p in procs) / 2**20
     except Exception:
         return float("nan")
 
@@ -103,7 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         QTimer.singleShot(0, lambda: QTimer.singleShot(0, lambda: _emit("interactive")))
 
         def ready(result: object) -> None:
-            _emit("ready", model=getattr(result, "model_id", ""), rss_mb=round(_rss_mb(), 1))
+            _emit(
+                "ready",
+                model=getattr(result, "model_id", ""),
+                rss_mb=round(_rss_mb(), 1),
+                rss_total_mb=round(_rss_mb(children=True), 1),
+            )
             QTimer.singleShot(0, app.quit)
 
         def failed(message: str) -> None:

@@ -23,11 +23,25 @@ from app.desktop import OutgoingRequest
 HIGHLIGHT = QColor(255, 214, 10, 110)  # a translucent yellow: readable in light and dark themes
 
 
+# What each placeholder kind is called in the summary (singular, plural).
+KIND_WORDS: dict[str, tuple[str, str]] = {
+    "PERSON": ("name", "names"), "DATE": ("date", "dates"),
+    "MRN": ("record number", "record numbers"), "NPI": ("NPI", "NPIs"),
+    "PHONE": ("phone number", "phone numbers"), "FAX": ("fax number", "fax numbers"),
+    "EMAIL": ("email address", "email addresses"),
+    "ADDRESS": ("postal address", "postal addresses"), "SSN": ("SSN", "SSNs"),
+    "NATIONAL_ID": ("national id", "national ids"),
+    "ACCOUNT": ("account number", "account numbers"), "CASE": ("case number", "case numbers"),
+    "MATTER": ("matter id", "matter ids"), "ID": ("other identifier", "other identifiers"),
+}  # fmt: skip
+
+
 def redaction_summary(outgoing: OutgoingRequest) -> str:
-    counts = ", ".join(
-        f"{n} {kind.lower().replace('_', ' ')}"
-        for kind, n in sorted(outgoing.redaction_counts.items())
-    )
+    parts = []
+    for kind, n in sorted(outgoing.redaction_counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        one, many = KIND_WORDS.get(kind, (kind.lower(), kind.lower()))
+        parts.append(f"{n} {one if n == 1 else many}")
+    counts = ", ".join(parts)
     sources = f"{outgoing.chunks_sent} passage{'s' if outgoing.chunks_sent != 1 else ''}"
     return (
         f"Replaced before sending: {counts or 'nothing (no identifiers found)'}. "

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from app.cli.chat import drain
 from app.escalation import PreparedQuestion
-from app.frontier import FrontierRefused, render_for_terminal
+from app.frontier import FrontierRefused
+from app.outgoing import render_for_terminal
 from models.types import CancelToken
 
 if TYPE_CHECKING:

@@ -17,11 +17,31 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from app.privacy import name_words
+from app.privacy.name_words import NOT_NAMES, ORG_WORDS
+
 KINDS = (
     "PERSON", "DATE", "MRN", "NPI", "PHONE", "FAX", "EMAIL", "ADDRESS", "SSN", "NATIONAL_ID",
     "ACCOUNT", "CASE", "MATTER", "ID",
 )  # fmt: skip
 # ID: a record-number-shaped token with no cue that says which kind it is.
+
+
+# The word lists (app.privacy.name_words), under the names the patterns below use.
+_AMBIGUOUS_FIRST_NAMES = name_words.AMBIGUOUS_FIRST_NAMES
+_BUILTIN_FIRST_NAMES = name_words.BUILTIN_FIRST_NAMES
+_CREDENTIALS = name_words.CREDENTIALS
+_MONTHS = name_words.MONTHS
+_PARTICLES = name_words.PARTICLES
+_RELATIONS = name_words.RELATIONS
+_ROLES = name_words.ROLES
+_ROLES_BEFORE = name_words.ROLES_BEFORE
+_STREET = name_words.STREET
+_STRONG_LABELS = name_words.STRONG_LABELS
+_TITLES = name_words.TITLES
+_US_STATES = name_words.US_STATES
+_WEAK_LABELS = name_words.WEAK_LABELS
+_WEEKDAYS = name_words.WEEKDAYS
 
 
 class _Lazy:
@@ -65,81 +85,6 @@ class Detection:
 # Vocabulary
 _UP = "A-ZÀ-ÖØ-ÞĀ-ſ"
 _LO = "a-zß-öø-ÿĀ-ſ"
-_MONTHS = (
-    "January|February|March|April|May|June|July|August|September|October|November|December|"
-    "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
-)
-_WEEKDAYS = (
-    "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Mon|Tue|Tues|Wed|Thu|Thur|Fri|Sat|Sun"
-)
-_STREET = (
-    "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
-    "Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Plaza|Square|Sq|Close|Crescent|Cres|Grove|"
-    "Row|Walk|Mews|Gardens|Gdns|Trail|Yard|Pike|Alley|Loop|Run|Green|Hill|Rise|View|Wharf|Quay"
-)
-_US_STATES = (
-    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|"
-    "NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|"
-    "Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|"
-    "Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|"
-    "Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|"
-    "New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|"
-    "Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|"
-    "West Virginia|Wisconsin|Wyoming|NSW|VIC|QLD|TAS|ACT|NT|ON|QC|BC|AB"
-)
-_BUILTIN_FIRST_NAMES = frozenset(
-    """
-    Aaron Abdul Abena Abigail Adam Adebayo Adrian Ahmed Aidan Aisha Aisling Akira Alan Albert
-    Alejandro Aleksandra Alex Alexander Alexandra Alexis Ali Alice Alicia Alison Allison Amanda
-    Amara Amelia Amina Amir Amit Amy Ana Anan Andre Andrea Andrew Angela Anh Anita Ann Anna Anne
-    Anthony Antonio Anya Arjun Arthur Ashley Aziz Barbara Beatrice Ben Benjamin Bernard Beth
-    Betty Beverly Bianca Blessing Bogdan Brandon Brenda Brian Bridget Brianna Bruce Bryan
-    Caitlin Cameron Camila Carl Carla Carlos Carmen Carol Caroline Catherine Cecilia Charles
-    Charlotte Chen Chiamaka Chidi Chinedu Chloe Chris Christian Christina Christine Christopher
-    Ciara Claire Clara Colin Connor Craig Cristina Cynthia Daniel Daniela Danielle Darnell
-    David Dean Deborah Declan Deepa Denise Dennis Derek Diana Diane Diego Dmitri Dolores Donald
-    Donna Doris Dorothy Douglas Dylan Edward Eileen Elaine Eleanor Elena Elif Elijah Elizabeth
-    Ella Ellen Emily Emma Emmanuel Eric Erin Esther Ethan Eugene Eugenia Eva Evelyn Fatima
-    Farah Felix Fernando Fiona Francesca Francis Frank Funmi Gabriel Gareth Gary Gemma George
-    Gerald Giulia Giovanni Gloria Grace Graham Greg Gregory Greta Hamza Hannah Harold Harriet
-    Harry Hassan Heather Helen Henry Hiroshi Holly Hugh Hussein Ian Ibrahim Imran Ines Ingrid
-    Irene Isaac Isabel Isabella Ivan Jack Jacob Jacqueline Jake James Jamal Jan Jane Janet
-    Janice Jason Javier Jean Jeffrey Jennifer Jeremy Jerome Jessica Jian Joan Joanna Joe John
-    Jonathan Jordan Jorge Jose José Joseph Joshua Joyce Juan Judith Julia Julian Julie Justin
-    Kai Karen Karim Kate Katherine Kathleen Kathryn Keiko Keith Kelly Kenji Kenneth Kevin
-    Khalid Kim Kimberly Kwame Kyle Lakshmi Laura Lauren Lawrence Leah Lee Leon Leonard Li Liam
-    Lillian Linda Lisa Lorenzo Lorraine Louis Louise Lucas Lucia Lucía Luis Luke Lydia Lynn
-    Madison Magdalena Mandla Manuel Marco Marcus Margaret Maria María Marie Marisol Mark
-    Martha Martin Mary Mateo Matthew Maureen Megan Mei Melissa Mercy Michael Michelle Miguel
-    Mikhail Min Mohamed Mohammed Monica Morgan Muhammad Nadia Nancy Naomi Natalie Nathan Neil
-    Nicholas Nicole Niamh Nikhil Nina Noah Nora Norma Obinna Olga Olivia Oliver Omar Oluwaseun
-    Oscar Owen Pablo Pamela Patricia Patrick Paul Paula Pedro Peter Philip Phyllis Pierre Pooja
-    Priya Rachel Rafael Rahul Rajesh Ralph Ramon Raymond Rebecca Rhys Richard Rita Robert
-    Roberto Robin Rodrigo Roger Ronald Rosa Rose Ruth Ryan Sadia Samantha Samuel Sandra Sanjay
-    Sara Sarah Scott Sean Sergei Shannon Sharon Shirley Siobhán Siobhan Sofia Sophia Sophie
-    Stefan Stephanie Stephen Steven Sunil Susan Sven Tanya Tara Teresa Terrence Theo Theodore
-    Theresa Thomas Timothy Tom Tomas Tony Tracy Tyler Valentina Valerie Vanessa Victor Victoria
-    Vikram Vincent Virginia Walter Wayne Wei William Xavier Yan Yasmin Yolanda Yusuf Zachary
-    Zainab Zhang Zoe
-    """.split()
-)
-# Census first names that are also everyday words: not evidence of a name on their own.
-_AMBIGUOUS_FIRST_NAMES = frozenset(
-    """
-    Will May June April August Summer Autumn Winter Dawn Joy Faith Hope Grace Major Young Royal
-    Chance Son Golden Sterling Page Art Bill Pat Sue Guy Frank Sharp Rich Early Long Rose Ivy
-    Lily Daisy Iris Ruby Pearl Amber Crystal Jewel Star Sky Rain Storm Sunny Honey Sugar Candy
-    Brown Green White Gray Grey Black Love Lucky Precious Princess King Queen Prince Duke Earl
-    Baron Marshal Judge Bishop Deacon Parish Church Christian Noble Justice Lane Dale Glen Hill
-    Forest Wood Field Ford Banks Brook Cliff Rock Stone Reed Rush Heath Moss Fern Holly Hazel
-    Olive Ginger Pepper Basil Sage Tory Miles Mark Bob Don Jack Will Bud Buck Hunter Fisher
-    Taylor Carter Cooper Mason Baker Porter Chase Pierce Drew Grant Hale Wade Rod Ray Max Gene
-    Roy Van Sol Cruz Vega Son Lee Les Ned Tom Nick Sam Al Ali Ira Eli Ian Ty Jay Kay Dee Lou
-    Camp Case Carol Cherry Clay Colt Coy Cash Sonny Trinity Unique Genesis Destiny Harmony
-    Heaven Miracle Nova Liberty Journey Legend Rebel Saint Angel Baby Doll Sweet Blue Merry
-    Said Do Else Ok Many Man Lady Gay Ha Le La Ma Pa Mo Jo Ed Em In An On My Ai
-    """.split()
-)
 
 
 def first_names() -> frozenset[str]:
@@ -174,89 +119,6 @@ def _first_names_cached() -> frozenset[str]:
     return _CACHE["first"]
 
 
-# Capitalised words that are never a name (labels, headings, organisations, courts).
-NOT_NAMES = frozenset(
-    """
-    The This That These Those There Their They He She His Her Our Your We You It Its And Or
-    Of In On At To For From With By As If Re Subject Dear Sirs Madam Sir Hi Hello Thanks Thank
-    Regards Kind Yours Sincerely Faithfully Truly Very Best Patient Pt Client Member Name Date
-    Plaintiff Plaintiffs Defendant Defendants Debtor Debtors Claimant Insurer Court County
-    District Circuit Superior Supreme State United States Department Division Law Estate Trust
-    Hospital Clinic Center Centre Medical Medicine Health Healthcare Insurance Mutual Plan
-    Company Corp Corporation Inc Incorporated LLC LLP Ltd Limited Group Associates Partners
-    Solicitors Practice Surgery Pharmacy Services Systems Diagnostics Logistics Lettings Bank
-    University College School Board Office Team Unit Ward Review Coordination Records Custodian
-    Care Family Pediatrics Orthopedic Cardiology Rheumatology Endocrinology Radiology Nephrology
-    Oncology Psychiatry Emergency Department Internal History Plan Assessment Findings
-    Impression Exam Procedure Diagnosis Diagnoses Chief Complaint Notes Note Summary Letter
-    Report Memo Memorandum Notice Motion Order Agreement Release Payment Settlement Deposition
-    Declaration Certification Answers Interrogatories Subpoena Will Instruction Instructions
-    Executors Gifts Meeting Internal Related Assigned Judge Justice Honorable Hon Mr Mrs Ms
-    Miss Dr Prof Professor Attorney Counsel Esq MD DO RN NP PA DOB MRN NPI SSN ID No Number
-    Tel Phone Fax Email Cell Home Work Mobile Address Street Road Avenue Lane Drive Suite Apt
-    Flat North South East West New Central Saint St Mount Fort Valley Point
-    Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April
-    June July August September October November December Page Pages Copy Via Support Opposition
-    Summary Judgment Certified Mail
-    Private Confidential Privileged Electronically Signed Dictated Ordering Attending Referring
-    Admission Discharge Follow Hospital Course Current Medications Allergies Social Past
-    Blood Chest Stage Type Acute Chronic Right Left Continue Start Stop Recheck Discussed
-    Reviewed Advised Denies Reports Presents Presented Lives Visit Next Caregiver Home
-    Appointment Clinic Direct Line Secretary Requesting Collection Tests Clinical Copy Agency
-    Payer Guarantor Statement Questions Provider Tax Claim Policy Account Statement Please
-    Matter Client-Matter Woman Man Fee Earner Adult Young Senior Junior Opposing Natural Last
-    Known Guardianship Adoption Custody Marriage Minor Hearing Probate Registry Land Title
-    """.split()
-)
-_PARTICLES = (
-    "de|del|della|der|di|da|dos|das|du|van|von|la|le|bin|binti|ibn|al|el|ap|Ní|Nic|Mac|Ó|Ua"
-)
-_TITLES = (
-    r"Mr|Mrs|Ms|Miss|Mx|Dr|Doctor|Prof|Professor|Judge|Justice|Hon|Honorable|Sister|Nurse|"
-    r"Attorney|Atty|Rev|Fr|Sgt|Officer|Detective|Det|Adjuster|Senator|Rabbi|Pastor|"
-    r"Frau|Herr|Mme|Mlle|Madame|Monsieur|Señora|Señor|Sra|Sr|Dott|Signora|Signor|Mevrouw|"
-    r"(?-i:PA|NP|RN|CNA)"
-)
-_CREDENTIALS = (
-    r"M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|P\.?A\.?(?:-C)?|PharmD|LCSW|LPC|LMFT|CDE|CNM|FNP|"
-    r"DNP|PhD|Ph\.D\.|PsyD|DDS|DMD|MBBS|MBChB|FRCP|FRCS|MRCP|Esq\.?|QC|KC|JD|LPN|CNA|OT|PT|DPT"
-)
-_ROLES = (
-    r"Partner|Associate|Paralegal|Solicitor|Barrister|Attorney|Counsel|Consultant|Director|"
-    r"Manager|Pharmacist|Physician|Surgeon|Resident|Fellow|Registrar|Coordinator|Adjuster|"
-    r"Administrator|Executor|Trustee|Secretary|Clerk|Nurse|Therapist|Social Worker|Case Manager|"
-    r"Physiotherapist|Dentist|Dietitian|Specialist|Midwife|Practitioner|Officer|Worker|Adviser|"
-    r"Advisor|Assistant|Technician|Technologist|Scientist|Psychologist|Optometrist|Paramedic|"
-    r"Engineer|Analyst|Agent|Broker|Notary|Mediator|Arbitrator|Investigator"
-)
-_STRONG_LABELS = (
-    r"Patient(?: name| Surname)?|Pt(?: name)?|Name|Full name|Surname|Family name|Last name|"
-    r"Given names?|First name|Client|Member|Beneficiary|Medicare Beneficiary|Subscriber|"
-    r"Guarantor|Insured|Policyholder|Caller|Testator|Testatrix|Deceased|Decedent|Claimant|"
-    r"Applicant|Respondent|Petitioner|Employee|Tenant|Attending|Surgeon|Assistant|Anesthesia|"
-    r"Anaesthetist|Referring|Ordering|Requesting doctor|Dictated by|Signed by|"
-    r"Electronically signed by|Seen by|Pharmacist|Emergency contact|Next of kin|NOK|"
-    r"Responsible attorney|Issued by|Identifying data|Home health patient|Our client|"
-    r"Your client|Executors?|Witness|Interpreter|Parent|Guardian|Mother|Father|PCP|GP|"
-    r"Physician|Provider name|Author|Prepared by|Reviewed by|cc|CC|Cc|Dear|Hi|Hello|Attn|ATTN|"
-    r"Mediator|Arbitrator|Signed|Parties|Children|Child|Informant|Submitting physician|"
-    r"Counsel|Sender|Recipient|Borrower|Lender|Buyer|Seller|Landlord|Tenant|Patient's name"
-)
-_WEAK_LABELS = r"To|From|TO|FROM|Re|RE|Subject|Caregiver|Contact"
-_RELATIONS = (
-    r"wife|husband|spouse|partner|son|daughter|mother|father|mom|mum|dad|brother|sister|"
-    r"nephew|niece|grandson|granddaughter|grandchildren|grandchild|grandmother|grandfather|"
-    r"aunt|uncle|cousin|fiancée?|girlfriend|boyfriend|friend|neighbou?r|caregiver|carer|"
-    r"guardian|supervisor|manager|colleague|landlord|tenant|employer|employee|children|child|"
-    r"stepson|stepdaughter|sons|daughters|beneficiaries are|trustee is"
-)
-_ROLES_BEFORE = (
-    r"paralegal|counsel|attorney|lawyer|solicitor|barrister|midwife|registrar|nurse|doctor|physician|surgeon|"
-    r"consultant|therapist|pharmacist|adjuster|client|clerk|associate|advocate|caseworker|"
-    r"social worker|interpreter|witness|executor|executrix|trustee|officer|resident|woman|man|"
-    r"patient|pt|baby|infant|minor|student|employee|worker|applicant|debtor|decedent"
-)
-
 # --------------------------------------------------------------------------------------------
 # Names
 _TOKEN = (
@@ -270,17 +132,6 @@ _NAME_SEQ = (
     rf"(?:[ ](?:{_TOKEN}|{_INITIAL}|{_NICK}|(?:{_PARTICLES})(?=[ ][{_UP}]))){{0,4}}"
 )
 _LAST_FIRST = rf"{_TOKEN}(?:[ ]{_TOKEN})?,[ \t]*{_TOKEN}(?:[ ](?:{_TOKEN}|{_INITIAL}|[A-Z]\b))?"
-# Words that end a name and show the whole phrase is an organisation or a place.
-ORG_WORDS = frozenset(
-    """
-    Law LLP LLC Inc Ltd Limited Corp Corporation Company Co Group Associates Partners Solicitors
-    Hospital Clinic Center Centre Medical Health Healthcare Insurance Bank University College
-    School Court County Practice Surgery Pharmacy Services Systems Diagnostics Logistics
-    Lettings Trust Foundation Mutual Pediatrics Orthopedic Family Medicine Homes Grocers Lines
-    Freight Plan Board Act Street St Road Rd Avenue Ave Lane Drive Boulevard Blvd Terrace Way
-    Place Court Yard House Building Tower River City Town Village Square
-    """.split()
-)
 _Need = str  # "none": the cue is enough; "any": some token is a first name (or "F. Surname");
 # "first": the first token is a first name (no cue at all)
 

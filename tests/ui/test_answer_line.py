@@ -4,7 +4,7 @@ how sure Enclave is (samples, agreement, confidence), live and from stored histo
 from __future__ import annotations
 
 from app.router import Route
-from ui.chat_panel import meta_line, route_text, stored_meta
+from ui.answer_line import meta_line, route_text, stored_meta
 
 
 def test_the_route_part_names_samples_agreement_and_confidence() -> None:
