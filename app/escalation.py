@@ -13,7 +13,9 @@ only then does `send` open a connection, through FrontierService (policy, egress
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -97,17 +99,30 @@ class EscalationService:
         answer is not had (no consent, 401, 429, timeout, no network, blocked), the local
         model answers instead and the answer's first notice says why."""
         started = time.perf_counter()
-        pieces: list[Token] = []
-        outcome = self._frontier().send(
-            prepared.outgoing, consent, on_text=lambda text: pieces.append(Token(text)),
-            cancel=cancel,
-        )  # fmt: skip
-        if not outcome.ok:
-            yield from self._local(prepared, outcome.notice, cancel)
-            return
+        frontier = self._frontier()
+        arrived: queue.SimpleQueue[Token | FrontierOutcome | BaseException] = queue.SimpleQueue()
+
+        def call() -> None:  # the request runs here; its pieces reach the caller as they arrive
+            try:
+                arrived.put(frontier.send(
+                    prepared.outgoing, consent, cancel=cancel,
+                    on_text=lambda text: arrived.put(Token(text)),
+                ))  # fmt: skip
+            except BaseException as exc:  # re-raised on the caller's thread
+                arrived.put(exc)
+
+        worker = threading.Thread(target=call, name="enclave-frontier-call", daemon=True)
+        worker.start()
         yield SourcesFound(prepared.sources)
-        yield from pieces
-        yield self._store_remote(prepared, outcome, started)
+        while isinstance(item := arrived.get(), Token):
+            yield item
+        worker.join()
+        if isinstance(item, BaseException):
+            raise item
+        if not item.ok:
+            yield from self._local(prepared, item.notice, cancel)
+            return
+        yield self._store_remote(prepared, item, started)
 
     def _local(
         self, prepared: PreparedQuestion, notice: str, cancel: CancelToken | None

@@ -478,7 +478,16 @@ def test_a_question_the_user_sends_is_answered_remotely_cited_and_stored(
     assert enclave.escalation.available(ws)
     prepared = enclave.escalation.prepare(ws, QUESTION)
     assert prepared.outgoing.review_required and not proxy.exchanges
-    events = list(enclave.escalation.send(prepared, consent=True))
+    events: list[Any] = []
+    in_flight_at_first_token = None
+    for event in enclave.escalation.send(prepared, consent=True):
+        if isinstance(event, Token) and in_flight_at_first_token is None:
+            # Streamed: the first piece is here while the request is still running.
+            in_flight_at_first_token = any(
+                t.name == "enclave-frontier-call" and t.is_alive() for t in threading.enumerate()
+            )
+        events.append(event)
+    assert in_flight_at_first_token
     answer = events[-1]
     assert isinstance(answer, ChatAnswer)
     assert answer.route.tier == "frontier" and answer.route.model_id == "smollm2"
