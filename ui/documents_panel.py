@@ -15,13 +15,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -36,7 +34,7 @@ from app.desktop import (
     ingest_paths,
     supported_suffixes,
 )
-from ui.list_models import OUTCOME_WORDS, document_model
+from ui.list_models import OUTCOME_WORDS, document_model, record_table
 from ui.workers import Task, WorkerPool
 
 if TYPE_CHECKING:
@@ -145,15 +143,7 @@ class DocumentsPanel(QWidget):
         box.addWidget(self.progress_label)
         self.progress_box.setVisible(False)
 
-        self.table = QTableView()
-        self.table.setAccessibleName("Documents")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(True)
+        self.table = record_table(self.model, "Documents", word_wrap=True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 from app.desktop import Conversation, DocumentRecord, ModelRecord, Workspace
 
@@ -34,7 +35,28 @@ OUTCOME_WORDS = {
 }
 
 
-class RecordListModel(QAbstractListModel, Generic[T]):
+class _Rows(Generic[T]):
+    """The records behind a Qt item model: one per row, replaced all at once on the GUI thread.
+    Mixed into the Qt model classes below (first, so its rowCount wins)."""
+
+    _items: list[T]
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def set_items(self, items: Sequence[T]) -> None:
+        self.beginResetModel()  # type: ignore[attr-defined]
+        self._items = list(items)
+        self.endResetModel()  # type: ignore[attr-defined]
+
+    def items(self) -> list[T]:
+        return list(self._items)
+
+    def item(self, row: int) -> T | None:
+        return self._items[row] if 0 <= row < len(self._items) else None
+
+
+class RecordListModel(_Rows[T], QAbstractListModel):
     """A list of records shown by `text(record)`, with an optional tooltip."""
 
     def __init__(
@@ -49,9 +71,6 @@ class RecordListModel(QAbstractListModel, Generic[T]):
         self._tooltip = tooltip
         self._key = key or (lambda item: str(getattr(item, "id", item)))
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
-
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._items):
             return None
@@ -64,17 +83,6 @@ class RecordListModel(QAbstractListModel, Generic[T]):
             return item
         return None
 
-    def set_items(self, items: Sequence[T]) -> None:
-        self.beginResetModel()
-        self._items = list(items)
-        self.endResetModel()
-
-    def items(self) -> list[T]:
-        return list(self._items)
-
-    def item(self, row: int) -> T | None:
-        return self._items[row] if 0 <= row < len(self._items) else None
-
     def row_of(self, key: str) -> int:
         for row, item in enumerate(self._items):
             if self._key(item) == key:
@@ -82,7 +90,7 @@ class RecordListModel(QAbstractListModel, Generic[T]):
         return -1
 
 
-class RecordTableModel(QAbstractTableModel, Generic[T]):
+class RecordTableModel(_Rows[T], QAbstractTableModel):
     """Rows of records, one column per (header, text function)."""
 
     def __init__(
@@ -96,9 +104,6 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
         self._items: list[T] = []
         self._tooltip = tooltip
         self._colour = colour
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._columns)
@@ -124,17 +129,6 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
         if role == RECORD_ROLE:
             return item
         return None
-
-    def set_items(self, items: Sequence[T]) -> None:
-        self.beginResetModel()
-        self._items = list(items)
-        self.endResetModel()
-
-    def items(self) -> list[T]:
-        return list(self._items)
-
-    def item(self, row: int) -> T | None:
-        return self._items[row] if 0 <= row < len(self._items) else None
 
 
 # -- the concrete models ---------------------------------------------------------------------
@@ -213,3 +207,17 @@ def friendly_time(iso: str) -> str:
     except ValueError:
         return iso
     return when.strftime("%d %b %Y, %H:%M")
+
+
+def record_table(model: RecordTableModel[Any], name: str, *, word_wrap: bool) -> QTableView:
+    """A read-only table of records, whole rows selected, in the app's one style."""
+    table = QTableView()
+    table.setAccessibleName(name)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().setVisible(False)
+    table.setShowGrid(False)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(word_wrap)
+    return table
