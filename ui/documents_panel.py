@@ -1,4 +1,4 @@
-"""The documents of the current workspace: add (dialog or drag-and-drop), progress with Cancel,
+"""The documents of the current workspace: add (dialog, or drag-and-drop anywhere on the window),
 each file's outcome with its reason, password for protected PDFs, remove, re-index changed files.
 
 Ingestion runs on a worker thread (`app.ingest.ingest_paths`); progress arrives as queued
@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -90,7 +89,6 @@ class DocumentsPanel(QWidget):
         self._ingest_workspace: Workspace | None = None
         self._list_task: Task | None = None
         self.model = document_model()
-        self.setAcceptDrops(True)
         self._build()
         self._update_buttons()
 
@@ -359,14 +357,3 @@ class DocumentsPanel(QWidget):
         task.item.connect(lambda n: self.message.emit(f"Removed {n} document(s) from '{ws.name}'."))
         task.failed.connect(self.message)
         task.finished.connect(self.refresh)
-
-    # -- drag and drop --------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self.workspace is not None and local_paths(event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData().urls())
-        if paths:
-            event.acceptProposedAction()
-            self.add_paths(paths)
