@@ -2,51 +2,52 @@
 
 Entry points (CLI, desktop, bundle self-test, tests) create one `Enclave` and pass its services
 on; nothing else constructs services. Heavy parts (embedder, models, indexes) load on first use.
+The replaceable parts are arguments (`embedder=`, `indexes=`): tests pass a loaded search model,
+the desktop passes the worker process's `WorkerIndexes`. The entry point, not this constructor,
+points the egress guard at the ledger (`app.bootstrap.record_egress`).
 """
 
 from __future__ import annotations
 
-import threading
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.chat import ChatService
-from app.engines import EngineManager
-from app.history import HistoryStore
+from app.chat.engines import EngineManager
+from app.chat.service import ChatService
+from app.library.history import HistoryStore
+from app.library.indexes import IndexHost, LocalIndexes
+from app.library.workspaces import Workspace, WorkspaceRegistry
 from app.paths import Paths
 from app.settings import Settings
-from app.workspaces import Workspace, WorkspaceRegistry
 
 if TYPE_CHECKING:
-    from app.escalation import EscalationService
-    from app.frontier import FrontierService
+    from app.frontier.keys import KeyStore
+    from app.frontier.route import FrontierRoute
     from app.privacy.ledger import AuditLedger
     from app.privacy.policy import Policy
-    from app.router import Router
-    from app.secrets import SecretStore
+    from app.routing.router import Router
     from models.catalog import ModelCatalog
     from rag.embedder import Embedder
-    from rag.index import DocumentIndex, WorkspaceIndex
+    from rag.index_types import DocumentIndex
     from rag.limits import ParseLimits
 
 
 class Enclave:
-    def __init__(self, paths: Paths | None = None, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        paths: Paths | None = None,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        indexes: IndexHost | None = None,
+    ) -> None:
+        """`embedder`: a loaded search model to use instead of loading one (in this process).
+        `indexes`: where the indexes and the search model live (default: this process)."""
         self.paths = (paths or Paths.from_env()).ensure()
         self.settings = settings or Settings.load(self.paths.settings_file)
-        self._embedder_lock = threading.Lock()
-        self._embedder: Embedder | None = None
-        self._record_egress_in_ledger()
+        self.indexes: IndexHost = indexes or LocalIndexes(self.workspaces, embedder)
 
     # -- privacy -------------------------------------------------------------------------
-    def _record_egress_in_ledger(self) -> None:
-        """Every non-loopback attempt (allowed or refused) becomes a line in the audit ledger."""
-        from app.frontier import egress_recorder
-        from app.privacy.egress import GUARD
-
-        GUARD.recorder = egress_recorder(self.ledger)
-
     @cached_property
     def ledger(self) -> AuditLedger:
         from app.privacy.ledger import AuditLedger
@@ -61,16 +62,11 @@ class Enclave:
         return load_policy(self.paths)
 
     @cached_property
-    def secrets(self) -> SecretStore:
-        from app.secrets import SecretStore
+    def keys(self) -> KeyStore:
+        """API keys for approved frontier endpoints (the OS keyring, or this session's memory)."""
+        from app.frontier.keys import KeyStore
 
-        return SecretStore()
-
-    @cached_property
-    def frontier(self) -> FrontierService:
-        from app.frontier import FrontierService
-
-        return FrontierService(self.policy, self.secrets, self.ledger)
+        return KeyStore()
 
     # -- models --------------------------------------------------------------------------
     @cached_property
@@ -95,24 +91,16 @@ class Enclave:
     # -- documents -----------------------------------------------------------------------
     @property
     def embedder(self) -> Embedder:
-        with self._embedder_lock:
-            if self._embedder is None:
-                from rag.embedder import SentenceTransformerEmbedder, default_embedder_path
-
-                self._embedder = SentenceTransformerEmbedder(default_embedder_path())
-            return self._embedder
+        """Slow the first time: the document search model, wherever the indexes live."""
+        return self.indexes.embedder()
 
     @cached_property
     def workspaces(self) -> WorkspaceRegistry:
         return WorkspaceRegistry(self.paths.workspaces_dir)
 
-    def index(self, workspace: Workspace) -> WorkspaceIndex:
-        """The workspace's index, opened in this process (every operation, maintenance too)."""
-        return self.workspaces.index(workspace, self.embedder)
-
-    def document_index(self, workspace: Workspace) -> DocumentIndex:
-        """What chat, ingestion and the window use; the desktop serves it from its worker."""
-        return self.index(workspace)
+    def index(self, workspace: Workspace) -> DocumentIndex:
+        """The workspace's index: what chat, ingestion, search and the window use."""
+        return self.indexes.index(workspace)
 
     @property
     def parse_limits(self) -> ParseLimits:
@@ -134,8 +122,8 @@ class Enclave:
 
     @cached_property
     def router(self) -> Router:
-        """Specialist, compute tier and escalation per question (app.router)."""
-        from app.router import RouterConfig, build_router
+        """Specialist, compute tier and frontier offer per question (app.routing.router)."""
+        from app.routing.router import RouterConfig, build_router
 
         return build_router(
             embedder=lambda: self.embedder,
@@ -153,21 +141,26 @@ class Enclave:
             settings=self.settings,
             history=self.history,
             engines=self.engines,
-            index_for=self.document_index,
+            index_for=self.index,
             router=self.router,
         )
 
     @cached_property
-    def escalation(self) -> EscalationService:
-        """The approved frontier route for a question the user chose to send (app.escalation)."""
-        from app.escalation import EscalationService
+    def frontier(self) -> FrontierRoute:
+        """The approved frontier route for a question the user chose to send (app.frontier)."""
+        from app.frontier.gateway import FrontierGateway
+        from app.frontier.route import FrontierRoute
 
-        return EscalationService(
-            self.chat, lambda: self.frontier, self.history, self.settings.top_k_sources
+        return FrontierRoute(
+            self.chat,
+            lambda: FrontierGateway(self.policy, self.keys, self.ledger),
+            self.history,
+            self.settings.top_k_sources,
         )
 
     def delete_workspace(self, name_or_id: str) -> Workspace:
         """Delete a workspace's index, manifest and conversations."""
+        self.indexes.release(self.workspaces.get(name_or_id).id)
         ws = self.workspaces.delete(name_or_id)
         self.history.delete_workspace(ws.id)
         return ws
@@ -175,8 +168,7 @@ class Enclave:
     def close(self) -> None:
         if "engines" in self.__dict__:
             self.engines.close()
-        if "workspaces" in self.__dict__:
-            self.workspaces.close()
+        self.indexes.close()
         if "history" in self.__dict__:
             self.history.close()
 
@@ -185,10 +177,3 @@ class Enclave:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def open_enclave(home: Path | None = None) -> Enclave:
-    """An Enclave for `home` (like ENCLAVE_HOME=home) or for the environment's paths."""
-    if home is None:
-        return Enclave()
-    return Enclave(Paths.from_env({"ENCLAVE_HOME": str(home)}))

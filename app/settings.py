@@ -13,10 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.errors import EnclaveError
+
 ENV_PREFIX = "ENCLAVE_"
 
 
-class SettingsError(ValueError):
+class SettingsError(EnclaveError):
     """The settings file or an override is invalid; the message says which and why."""
 
 

@@ -80,7 +80,7 @@ def observations(results: dict[str, Any]) -> list[str]:
 
 
 def main() -> int:
-    from app import evaluation
+    from app.checks import evaluation
     from app.cli.eval import limit_torch_threads, render_markdown
     from app.container import Enclave
     from app.paths import Paths

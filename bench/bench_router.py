@@ -54,7 +54,7 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def routing() -> dict[str, Any]:
-    from app.domains import DOMAINS, DomainClassifier
+    from app.routing.domains import DOMAINS, DomainClassifier
     from rag.embedder import SentenceTransformerEmbedder, default_embedder_path
 
     rows = [json.loads(line) for line in ROUTING_SET.read_text(encoding="utf-8").splitlines()]
@@ -127,8 +127,8 @@ def routing() -> dict[str, Any]:
 
 
 def self_consistency(threads: int, n_questions: int, max_tokens: int) -> dict[str, Any]:
-    from app.prompting import build_messages
-    from app.reasoning import TierResult, run_tier
+    from app.chat.prompting import build_messages
+    from app.chat.reasoning import TierResult, run_tier
     from models.embedded import embedded_chat_model_path
     from models.engine import LlamaEngine
     from models.gguf import read_gguf_info
@@ -223,7 +223,7 @@ def write(results: dict[str, Any]) -> None:
         "",
         "Produced by `bench/bench_router.py`. Routing set: `tests/data/routing_questions.jsonl`, "
         f"{r['questions']} questions (60 clinical, 60 legal, 60 general) written apart from the "
-        f"classifier's {r['examples']} built-in examples (`app/domain_examples.py`). "
+        f"classifier's {r['examples']} built-in examples (`app/routing/examples.py`). "
         f"Method: {r['method']}; the generalist takes questions whose margin is too small.",
         "",
         f"Routing accuracy **{r['accuracy']:.3f}** (95% CI {r['accuracy_ci95'][0]}–"

@@ -111,14 +111,14 @@ def run_loop_for(seconds: float) -> None:
 def in_process(quick: bool) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
-    from app.desktop import DesktopEnclave
+    from app.desktop.facade import open_desktop
     from ui import theme
     from ui.main_window import MainWindow
 
     theme.before_application()
     app = QApplication.instance() or QApplication(["bench"])
     results: dict[str, Any] = {}
-    enclave = DesktopEnclave()
+    enclave = open_desktop()
     window = MainWindow(enclave, opener=lambda _u: True)
     window.show()
     meter = LagMeter()
@@ -274,7 +274,7 @@ def markdown(r: dict[str, Any]) -> str:
         ),
         "",
         "The search model (torch) and every workspace index (chromadb) run in one worker "
-        "process (`app.desktop_worker`): in the window's process torch's import froze the event "
+        "process (`app.desktop.worker`): in the window's process torch's import froze the event "
         "loop for 0.5-0.8 s and chromadb's upsert for up to 739 ms during this ingestion (both "
         "hold the GIL). The window's process only sends requests and reads answers.",
         "",

@@ -162,7 +162,7 @@ class ModelCatalog:
             if record.id == model_id:
                 return record
         ids = ", ".join(r.id for r in self.list()) or "none"
-        raise KeyError(f"no model {model_id!r} is installed (installed: {ids})")
+        raise CatalogError(f"no model {model_id!r} is installed (installed: {ids})")
 
     def path_of(self, record: ModelRecord) -> Path:
         path = (self.models_dir / record.file).resolve()
@@ -291,7 +291,7 @@ class ModelCatalog:
                     records[i] = dataclasses.replace(r, domains=doms)
                     self._save(records)
                     return records[i]
-        raise KeyError(f"no model {model_id!r} is installed")
+        raise CatalogError(f"no model {model_id!r} is installed")
 
     # -- checking ----------------------------------------------------------------------------
     def verify(

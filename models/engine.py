@@ -30,7 +30,14 @@ from models.errors import (
 )
 from models.gguf import check_gguf_file
 from models.hardware import physical_core_count
-from models.types import CancelToken, GenerationOptions, GenerationStats, Message, StreamEvent
+from models.types import (
+    CancelToken,
+    FinishReason,
+    GenerationOptions,
+    GenerationStats,
+    Message,
+    StreamEvent,
+)
 
 if TYPE_CHECKING:
     from models.chat_format import ChatFormat
@@ -174,6 +181,15 @@ class LlamaEngine:
             self._check_open()
             tokens = self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
         return len(tokens)
+
+    def token_pieces(self, text: str) -> list[bytes]:
+        """The raw bytes of each token of plain `text` (a token may hold part of a character).
+        Safe from any thread, like count_tokens()."""
+        self.wait_ready()
+        with self._free_lock:
+            self._check_open()
+            tokens = self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+            return [token_piece(self._vocab, t) for t in tokens]
 
     def reset_cache(self) -> None:
         """Forget the KV cache (the next prompt is evaluated from scratch), e.g. when a
@@ -364,7 +380,7 @@ class LlamaEngine:
         llama.set_seed(opts.seed if opts.seed is not None else random.randrange(1, 2**31))
         max_new = max(0, min(opts.max_tokens, self.n_ctx - len(tokens)))
         text = TextAssembler(stops)
-        finish: Literal["stop", "length", "cancelled", "error"] = "length"
+        finish: FinishReason = "length"
         error = ""
         completion, ttft = 0, 0.0
         self._abort.arm(llama.ctx)
@@ -520,7 +536,7 @@ def _stats(
     reused: int,
     ttft: float,
     job: _Job,
-    finish: Literal["stop", "length", "cancelled", "error"],
+    finish: FinishReason,
     trimmed: int = 0,
     error: str = "",
 ) -> GenerationStats:

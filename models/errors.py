@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 
-class ModelFileError(ValueError):
+class ModelError(Exception):
+    """The models layer's one user-facing base: str() is a sentence for a person."""
+
+
+class ModelFileError(ModelError):
     """A model file cannot be used; str() says why in plain words (and what to do, if known)."""
 
 
@@ -27,11 +31,11 @@ class ChecksumMismatchError(ModelFileError):
     """A file's sha256 differs from the one it was announced with."""
 
 
-class CatalogError(ValueError):
+class CatalogError(ModelError):
     """The catalog file itself cannot be read; it is left untouched."""
 
 
-class ContextOverflowError(ValueError):
+class ContextOverflowError(ModelError):
     """A prompt does not fit the model's context window, even after trimming old turns."""
 
     def __init__(self, message: str, prompt_tokens: int, n_ctx: int) -> None:
@@ -40,5 +44,5 @@ class ContextOverflowError(ValueError):
         self.n_ctx = n_ctx
 
 
-class EngineClosedError(RuntimeError):
+class EngineClosedError(ModelError):
     """The engine was closed; load the model again to use it."""

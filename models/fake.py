@@ -10,11 +10,17 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Literal
 
 from models.chat_format import TextAssembler
 from models.errors import EngineClosedError
-from models.types import CancelToken, GenerationOptions, GenerationStats, Message, StreamEvent
+from models.types import (
+    CancelToken,
+    FinishReason,
+    GenerationOptions,
+    GenerationStats,
+    Message,
+    StreamEvent,
+)
 
 Script = Sequence[str] | Callable[[Sequence[Message]], str]
 
@@ -76,7 +82,7 @@ class ScriptedEngine:
         prompt_tokens = sum(self.count_tokens(m.content) for m in messages)
         words = re.findall(r"\s*\S+", self._next_reply(messages))
         text = TextAssembler(options.stop)
-        finish: Literal["stop", "length", "cancelled", "error"] = "stop"
+        finish: FinishReason = "stop"
         produced = 0
         first = 0.0
         for word in words:

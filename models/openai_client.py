@@ -4,9 +4,10 @@ It covers OpenAI, Azure OpenAI (``api="azure"``: an ``api-key`` header and ``?ap
 organisations' own gateways. Import-linter forbids every other module in models/, app/, rag/ and
 ui/ from importing an HTTP library, so this file is the whole of Enclave's HTTP surface.
 
-What it does not do, on purpose: decide whether a call may happen (app.frontier and the policy do),
-open a hole in the egress guard (app.frontier wraps `send()` in `app.privacy.egress.allow()`),
-redact, or log anything about the content. It never logs the key, the request or the reply.
+What it does not do, on purpose: decide whether a call may happen (app.frontier.gateway and
+the policy do), open a hole in the egress guard (app.frontier.gateway wraps `send()` in
+`app.privacy.egress.allow()`), redact, or log anything about the content. It never logs the
+key, the request or the reply.
 
 Every failure is one of the `FrontierError` subclasses below, never a raw httpx exception, and no
 call can hang: there is a connect timeout, a read timeout and an overall deadline.
@@ -257,7 +258,7 @@ class OpenAICompatibleClient:
             raise
         except httpx.TimeoutException as exc:
             raise TimedOut(
-                f"The remote model did not answer in time ({exc.__class__.__name__})."
+                f"The frontier model did not answer in time ({exc.__class__.__name__})."
             ) from exc
         except httpx.ConnectError as exc:
             raise Unreachable(f"Could not connect to {self.base.host}:{self.base.port}.") from exc
@@ -280,7 +281,9 @@ class _ByteCounter:
 
 def _status_error(status: int, headers: Any) -> FrontierError:
     if status in (401, 403):
-        return Unauthorized(f"The remote model refused the API key (HTTP {status}).", status=status)
+        return Unauthorized(
+            f"The frontier model refused the API key (HTTP {status}).", status=status
+        )
     if status == 429:
         retry: float | None = None
         try:
@@ -288,7 +291,7 @@ def _status_error(status: int, headers: Any) -> FrontierError:
         except ValueError:
             retry = None
         return RateLimited(
-            "The remote model is rate limiting requests (HTTP 429).", retry_after_s=retry
+            "The frontier model is rate limiting requests (HTTP 429).", retry_after_s=retry
         )
     if 300 <= status < 400:
         return ServerError(
@@ -296,7 +299,7 @@ def _status_error(status: int, headers: Any) -> FrontierError:
             "redirects. Ask your administrator to fix the approved URL.",
             status=status,
         )
-    return ServerError(f"The remote model answered HTTP {status}.", status=status)
+    return ServerError(f"The frontier model answered HTTP {status}.", status=status)
 
 
 def _read_answer(
@@ -332,7 +335,7 @@ def _read_answer(
                 return finish
             event = _json(data_part)
             if isinstance(event, dict) and "error" in event:
-                raise ServerError("The remote model reported an error in the stream.")
+                raise ServerError("The frontier model reported an error in the stream.")
             text, reason = _choice_text(event, key="delta")
             if reason:
                 finish = reason
@@ -348,7 +351,7 @@ def _until(chunks: Iterator[bytes], deadline: float, cancel: CancelToken | None)
         if cancel is not None and cancel.cancelled:
             raise Cancelled("Cancelled.")
         if time.monotonic() > deadline:
-            raise TimedOut("The remote model did not finish its answer in time.")
+            raise TimedOut("The frontier model did not finish its answer in time.")
         yield chunk
 
 
@@ -356,7 +359,7 @@ def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadResponse("The remote model's answer is not valid JSON.") from exc
+        raise BadResponse("The frontier model's answer is not valid JSON.") from exc
 
 
 def _choice_text(data: Any, *, key: str) -> tuple[str, str]:
@@ -369,7 +372,7 @@ def _choice_text(data: Any, *, key: str) -> tuple[str, str]:
         text = part.get("content") or ""
         finish = choice.get("finish_reason") or ""
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise BadResponse("The remote model's answer is not an OpenAI-style completion.") from exc
+        raise BadResponse("The frontier model's answer is not an OpenAI-style completion.") from exc
     if not isinstance(text, str):
-        raise BadResponse("The remote model's answer has no text.")
+        raise BadResponse("The frontier model's answer has no text.")
     return text, str(finish)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Role = Literal["system", "user", "assistant"]
+FinishReason = Literal["stop", "length", "cancelled", "error"]  # why a generation ended
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class GenerationStats:
     reused_prompt_tokens: int
     seconds_to_first_token: float
     seconds_total: float
-    finish_reason: Literal["stop", "length", "cancelled", "error"]
+    finish_reason: FinishReason
     trimmed_messages: int = 0  # oldest turns left out so the prompt fits the context window
     error: str = ""  # with finish_reason "error": what went wrong, in words (never content)
 

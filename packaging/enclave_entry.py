@@ -1,14 +1,14 @@
 """The frozen app's entry point (PyInstaller runs this file as __main__).
 
     enclave                      the desktop window (or the terminal shell without one)
-    enclave --self-test [--json] the installation self-test (app.selftest); exit 0 when it passes
+    enclave --self-test [--json] the installation self-test (app.checks.selftest); exit 0: passed
     enclave --measure-startup    the window's start-up timings (ui.app), for bench/bench_bundle.py
     enclave COMMAND ...          the command line (`enclave ask`, `enclave doctor`, ...)
 
 Internal forms, used when the app starts itself again (sys.executable is this program):
     enclave --enclave-parse-worker   one document parse (rag.extract.worker_command)
     enclave -m ui                    the window (`enclave gui`)
-    enclave -m app.desktop_worker    the window's search-model and index process
+    enclave -m app.desktop.worker    the window's search-model and index process
     enclave -m rag.parse_worker      the same worker, by module name
 
 Telemetry switches are already set by the runtime hook (hooks/rthook_enclave_offline.py) before
@@ -53,8 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     secure_process()  # telemetry off and the egress guard on, before anything heavy
     if args[:2] == ["-m", "ui"]:
         return _desktop(args[2:])
-    if args[:2] == ["-m", "app.desktop_worker"]:
-        from app.desktop_worker import main as worker_main
+    if args[:2] == ["-m", "app.desktop.worker"]:
+        from app.desktop.worker import main as worker_main
 
         return worker_main()
     if args[:2] == ["-m", "app"]:

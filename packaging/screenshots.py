@@ -8,7 +8,7 @@ SmolLM2 model, the real embedder and real CUAD contracts from ../shared/eval. St
   2. documents-ingesting.png    the documents panel while a folder is being indexed
   3. models.png                 the models panel: installed models and the hardware found
   4. answer-dark.png            the answer again, in the dark colour scheme
-  5. review-outgoing.png        the review of a request to an approved remote model, redactions
+  5. review-request.png        the review of a request to an approved frontier model, redactions
                                 highlighted (prepared only: nothing is sent; --only-review)
 """
 
@@ -64,7 +64,7 @@ def main() -> int:
     secure_process()
     from PySide6.QtWidgets import QApplication
 
-    from app.desktop import DesktopEnclave
+    from app.desktop.facade import open_desktop
     from ui import theme
     from ui.main_window import MainWindow
 
@@ -74,10 +74,10 @@ def main() -> int:
     theme.force_scheme(app, dark=False)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.only_review:
-        _review(home, args.out / "review-outgoing.png")
+        _review(home, args.out / "review-request.png")
         return 0
 
-    enclave = DesktopEnclave()
+    enclave = open_desktop()
     enclave.workspaces.create("ACME distribution contracts")
     enclave.workspaces.create("Patient 0412 – cardiology")
     window = MainWindow(enclave, opener=lambda _url: True)
@@ -138,7 +138,7 @@ def main() -> int:
     window.close()
     enclave.close()
     theme.force_scheme(app, dark=False)
-    _review(home, args.out / "review-outgoing.png")
+    _review(home, args.out / "review-request.png")
     print(f"Screenshots written to {args.out}")
     return 0
 
@@ -155,12 +155,12 @@ def _review(home: Path, path: Path) -> None:
     """The review dialog for a request an administrator's policy approves (prepared only)."""
     import json
 
-    from app.frontier import FrontierService
+    from app.frontier.gateway import FrontierGateway
+    from app.frontier.keys import KeyStore
     from app.paths import Paths
     from app.privacy.ledger import AuditLedger
     from app.privacy.policy import load_policy
-    from app.secrets import SecretStore
-    from ui.review_dialog import OutgoingReviewDialog
+    from ui.review_dialog import FrontierReviewDialog
 
     policy = home / "policy.json"
     policy.write_text(json.dumps({"version": 1, "frontier": {
@@ -169,11 +169,11 @@ def _review(home: Path, path: Path) -> None:
             "model": "gpt-4o", "label": "Hospital AI gateway"}]}}))  # fmt: skip
     os.environ["ENCLAVE_POLICY"] = str(policy)
     paths = Paths.from_env().ensure()
-    service = FrontierService(load_policy(paths), SecretStore(), AuditLedger.for_paths(paths))
-    outgoing = service.prepare(
+    service = FrontierGateway(load_policy(paths), KeyStore(), AuditLedger.for_paths(paths))
+    request = service.prepare(
         "Which antibiotic was Margaret Ellison given, and for how long?", [NOTE], "patient-0412"
     )
-    dialog = OutgoingReviewDialog(outgoing)
+    dialog = FrontierReviewDialog(request)
     dialog.resize(820, 560)
     dialog.show()
     settle(0.5)

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from rag.errors import DocumentError
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -29,7 +31,7 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
-class EmbedderUnavailableError(RuntimeError):
+class EmbedderUnavailableError(DocumentError):
     """The embedding model's files cannot be found or loaded."""
 
 

@@ -36,7 +36,7 @@ class IngestCancelled(Exception):
 
 class DocumentIndex(Protocol):
     """What the app's chat, ingestion and window need of a workspace index: WorkspaceIndex,
-    or app.desktop_worker.ProcessIndex (the same index, in the desktop's worker process)."""
+    or app.desktop.worker.ProcessIndex (the same index, in the desktop's worker process)."""
 
     def search(self, query: str, k: int = 5, mode: SearchMode = "hybrid") -> list[Hit]: ...
     def chunk(self, chunk_id: str) -> Chunk: ...

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+from rag.errors import DocumentError
 from rag.types import Chunk, DocumentRecord, Outcome, Page
 
 SCHEMA_VERSION = 1
@@ -90,11 +91,11 @@ _TERM_SPLIT_RE = re.compile(r"\s+")
 _WORD_RE = re.compile(r"\w", re.UNICODE)
 
 
-class EmbedderMismatchError(ValueError):
+class EmbedderMismatchError(DocumentError):
     """The workspace was built with another embedding model than the one given."""
 
 
-class ManifestError(RuntimeError):
+class ManifestError(DocumentError):
     """The manifest file cannot be used (not an Enclave index, or a newer schema)."""
 
 
@@ -216,6 +217,17 @@ class Manifest:
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise ManifestError(f"{path} is not a readable Enclave index: {exc}") from exc
+
+    @property
+    def total_changes(self) -> int:
+        """Rows changed through this connection so far (a write leaves a trace here)."""
+        return int(self._conn.total_changes)
+
+    def check_lexical_index(self) -> None:
+        """SQLite's own check that the BM25 index agrees with its content table; raises
+        sqlite3.DatabaseError when it does not."""
+        with self._lock:
+            self._conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('integrity-check')")
 
     def _setup(self) -> None:
         c = self._conn

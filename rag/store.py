@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from rag.errors import DocumentError
+
 COLLECTION = "chunks"
 REFUSAL = "Enclave passes embeddings explicitly; refusing to embed"
 _EF_NAME = "enclave-refusing-embedder"
@@ -71,7 +73,7 @@ def _batches(n: int, size: int) -> Iterator[tuple[int, int]]:
         yield start, min(start + size, n)
 
 
-class WorkspaceBusyError(RuntimeError):
+class WorkspaceBusyError(DocumentError):
     """Another process (or another open index in this one) is using the workspace folder."""
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.desktop import ChatAnswer
+from app.desktop.facade import ChatAnswer
 
 
 def meta_line(
@@ -35,7 +35,9 @@ def route_text(route: dict[str, Any]) -> str:
     if isinstance(confidence, int | float):
         parts.append(f"confidence {confidence:.2f}")
     text = ", ".join(p for p in parts if p)
-    return text + (" (frontier offered)" if route.get("escalate") else "")
+    return text + (
+        " (frontier offered)" if route.get("frontier_offered", route.get("escalate")) else ""
+    )
 
 
 def answer_meta(answer: ChatAnswer) -> str:

@@ -14,12 +14,12 @@ import json
 import logging
 import sys
 import time
-import traceback
 from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from app.bootstrap import secure_process
+from app.errors import EnclaveError, is_user_error
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -67,18 +67,24 @@ def install_excepthook(window: MainWindow) -> None:
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, exc, tb)
             return
-        log.error("unhandled %s\n%s", kind.__name__, "".join(traceback.format_tb(tb)))
+        if is_user_error(exc):  # a known user error: one line in the log
+            log.warning("unhandled %s", kind.__name__)
+        message = readable_error(exc)  # a bug: app.errors.internal_error logs its traceback
         with contextlib.suppress(RuntimeError):  # the window may already be gone
-            window.show_message(readable_error(exc))
+            window.show_message(message)
 
     sys.excepthook = hook
 
 
 def build_window(app: QApplication) -> MainWindow:
-    from app.desktop import DesktopEnclave
+    from app.bootstrap import record_egress
+    from app.desktop.facade import open_desktop
+    from app.logfile import open_log
     from ui.main_window import MainWindow
 
-    enclave = DesktopEnclave()  # the search model runs in a child process: torch stays out
+    enclave = open_desktop()  # the search model runs in a child process: torch stays out
+    open_log(enclave.paths.logs)
+    record_egress(enclave.ledger)
     window = MainWindow(enclave)
     app.aboutToQuit.connect(window.shutdown)
     return window
@@ -97,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     theme.apply(app)
     try:
         window = build_window(app)
-    except (ValueError, OSError) as exc:  # unreadable settings, a folder that cannot be made
+    except (EnclaveError, OSError) as exc:  # unreadable settings, a folder that cannot be made
         QMessageBox.critical(None, "Enclave cannot start", str(exc))
         return 1
     install_excepthook(window)

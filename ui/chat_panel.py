@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.desktop import (
+from app.desktop.facade import (
+    AskOptions,
     CancelToken,
     ChatAnswer,
     SourcesFound,
@@ -34,18 +35,18 @@ from app.desktop import (
     regenerate_question,
     transcript,
 )
-from app.export import conversation_html, conversation_markdown
+from app.library.export import conversation_html, conversation_markdown
 from ui.answer_line import answer_meta, stored_meta
 from ui.composer import Composer
 from ui.transcript import TranscriptView
 from ui.workers import Task, WorkerPool
 
 if TYPE_CHECKING:
-    from app.chat import ChatService
-    from app.desktop import EscalationService
-    from app.history import HistoryStore
+    from app.chat.service import ChatService
+    from app.desktop.facade import FrontierRoute
+    from app.library.history import HistoryStore
     from ui.dialogs import Dialogs
-    from ui.remote_ask import RemoteAsk
+    from ui.frontier_ask import FrontierAsk
 
 EMPTY_TITLE = "Ask your documents"
 EMPTY_TEXT = (
@@ -68,11 +69,11 @@ class ChatPanel(QWidget):
         pool: WorkerPool,
         dialogs: Dialogs,
         parent: QWidget | None = None,
-        escalation: EscalationService | None = None,
+        frontier: FrontierRoute | None = None,
     ) -> None:
         super().__init__(parent)
         self._chat = chat
-        self._escalation = escalation
+        self._frontier = frontier
         self._history = history
         self._pool = pool
         self._dialogs = dialogs
@@ -133,12 +134,14 @@ class ChatPanel(QWidget):
         buttons = QVBoxLayout()
         for b in (self.send_button, self.regenerate_button, self.copy_button):
             buttons.addWidget(b)
-        self.remote: RemoteAsk | None = None
-        if self._escalation is not None:  # shown only where the policy allows (set_workspace)
-            from ui.remote_ask import RemoteAsk
+        self.frontier_ask: FrontierAsk | None = None
+        if self._frontier is not None:  # shown only where the policy allows (set_workspace)
+            from ui.frontier_ask import FrontierAsk
 
-            self.remote = RemoteAsk(self._escalation, self, self._pool, self._dialogs)
-            buttons.addWidget(self.remote.button)
+            self.frontier_ask = FrontierAsk(
+                self._frontier, self, self._pool, self._dialogs, parent=self
+            )
+            buttons.addWidget(self.frontier_ask.button)
         buttons.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.composer, 1)
@@ -175,8 +178,8 @@ class ChatPanel(QWidget):
     def set_workspace(self, workspace: Workspace | None) -> None:
         self.stop()
         self.workspace = workspace
-        if self.remote is not None:
-            self.remote.set_workspace(workspace)
+        if self.frontier_ask is not None:
+            self.frontier_ask.set_workspace(workspace)
         self.new_chat()
 
     def new_chat(self) -> None:
@@ -234,8 +237,10 @@ class ChatPanel(QWidget):
         has_answer = self.conversation_id is not None and not busy
         self.regenerate_button.setEnabled(has_answer and can_ask)
         self.copy_button.setEnabled(has_answer)
-        if self.remote is not None:
-            self.remote.button.setEnabled(can_ask and not busy and self.remote.task is None)
+        if self.frontier_ask is not None:
+            self.frontier_ask.button.setEnabled(
+                can_ask and not busy and self.frontier_ask.task is None
+            )
         self.export_button.setEnabled(has_answer)
         if self._unavailable:
             self.composer.setPlaceholderText(f"Cannot answer: {self._unavailable}")
@@ -277,9 +282,17 @@ class ChatPanel(QWidget):
         assert self.workspace is not None
         ws, conv, chat = self.workspace, self.conversation_id, self._chat
         self.run_answer(
-            lambda cancel: chat.ask(ws, question, conversation_id=conv, cancel=cancel),
+            lambda cancel: chat.ask(ws, question, AskOptions(conversation_id=conv), cancel=cancel),
             "Searching your documents…",
         )
+
+    def typed_question(self) -> str:
+        """The question in the composer, if any."""
+        return self.composer.toPlainText().strip()
+
+    def tell(self, text: str) -> None:
+        """A notice or a readable error for the message bar."""
+        self.message.emit(text)
 
     def run_answer(
         self, events: Callable[[CancelToken], Iterator[object]], status: str, name: str = "chat"

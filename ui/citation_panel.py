@@ -19,10 +19,10 @@ from PySide6.QtCore import QEvent, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
-from app.desktop import Citation, Passage, Workspace, citation_passage
+from app.desktop.facade import Citation, Passage, Workspace, citation_passage
 
 if TYPE_CHECKING:
-    from app.desktop import WorkspaceIndexProvider
+    from app.desktop.facade import WorkspaceIndexProvider
     from ui.workers import Task, WorkerPool
 
 UrlOpener = Callable[[QUrl], bool]
@@ -120,6 +120,11 @@ class CitationPanel(QWidget):
         self._task = task
         task.item.connect(lambda passage: self._show(task, passage))
         task.failed.connect(lambda msg: self._failed(task, msg))
+
+    def show_passage(self, passage: Passage) -> None:  # GUI thread
+        """Show a passage now (what a finished citation look-up does)."""
+        self._task = None
+        self._show(None, passage)
 
     def _show(self, task: Task | None, passage: Passage) -> None:  # GUI thread
         if task is not self._task:

@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.desktop import Workspace
+from app.desktop.facade import Workspace
 from ui.list_models import conversation_model
 
 if TYPE_CHECKING:
-    from app.history import HistoryStore
+    from app.library.history import HistoryStore
 
 
 class ConversationPanel(QWidget):

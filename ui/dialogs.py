@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 if TYPE_CHECKING:
-    from app.desktop import OutgoingRequest
+    from app.desktop.facade import FrontierRequest
 
 
 class Dialogs:
@@ -59,9 +59,9 @@ class Dialogs:
         file, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, filters)
         return Path(file) if file else None
 
-    def review_outgoing(self, outgoing: OutgoingRequest) -> bool:
-        """Show exactly what would be sent to the remote model; True only if "Send" is pressed."""
-        from ui.review_dialog import OutgoingReviewDialog
+    def review_request(self, request: FrontierRequest) -> bool:
+        """Show exactly what would be sent to the frontier model; True only if "Send" is pressed."""
+        from ui.review_dialog import FrontierReviewDialog
 
-        dialog = OutgoingReviewDialog(outgoing, self.parent)
-        return dialog.exec() == OutgoingReviewDialog.DialogCode.Accepted
+        dialog = FrontierReviewDialog(request, self.parent)
+        return dialog.exec() == FrontierReviewDialog.DialogCode.Accepted

@@ -1,7 +1,7 @@
 """The documents of the current workspace: add (dialog, or drag-and-drop anywhere on the window),
 each file's outcome with its reason, password for protected PDFs, remove, re-index changed files.
 
-Ingestion runs on a worker thread (`app.ingest.ingest_paths`); progress arrives as queued
+Ingestion runs on a worker thread (`app.library.ingest.ingest_paths`); progress arrives as queued
 signals. Listing and removing documents also run off the GUI thread (they may open the index).
 """
 
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.desktop import (
+from app.desktop.facade import (
     CancelToken,
     DocumentRecord,
     FileOutcome,
@@ -37,8 +37,7 @@ from ui.list_models import OUTCOME_WORDS, document_model, record_table
 from ui.workers import Task, WorkerPool
 
 if TYPE_CHECKING:
-    from app.desktop import WorkspaceIndexProvider
-    from rag.limits import ParseLimits
+    from app.desktop.facade import ParseLimits, WorkspaceIndexProvider
     from ui.dialogs import Dialogs
 
 LimitsProvider = Callable[[], "ParseLimits"]

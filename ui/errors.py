@@ -1,40 +1,23 @@
-"""Turn exceptions into one readable sentence for the window. Never a traceback."""
+"""Turn exceptions into one readable sentence for the window. Never a traceback.
+
+A user error (app.errors.USER_ERRORS) shows its own sentence; anything else is a bug: one line
+naming the log file, and the traceback goes to the log (app.errors.internal_error).
+"""
 
 from __future__ import annotations
 
-# Exceptions whose message the app layer writes for people (ValueError covers the app's own
-# errors: ChatError, WorkspaceError, SettingsError, model file errors...).
-_READABLE = (
-    ValueError,
-    KeyError,
-    FileNotFoundError,
-    PermissionError,
-    ConnectionError,
-    TimeoutError,
-)
+from app.errors import internal_error, is_user_error, user_message
 
-
-# Enclave's own packages write every exception message for people (ARCHITECTURE.md).
-_OWN_PACKAGES = frozenset({"app", "models", "rag", "ui"})
+__all__ = ["readable_error", "sentence"]
 
 
 def readable_error(exc: BaseException) -> str:
-    """A sentence a person can act on. Unknown errors name their kind only (no content)."""
-    own = type(exc).__module__.split(".")[0] in _OWN_PACKAGES
-    if isinstance(exc, _READABLE) or (own and isinstance(exc, Exception)):
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        message = str(message).strip()
-        if message:
-            return sentence(message)
+    """A sentence a person can act on. A bug's sentence names the log file, nothing more."""
+    if is_user_error(exc):
+        return sentence(user_message(exc))
     if isinstance(exc, MemoryError):
         return "This computer ran out of memory. Close other programs and try again."
-    if isinstance(exc, OSError) and exc.strerror:
-        where = f" ({exc.filename})" if exc.filename else ""
-        return sentence(f"{exc.strerror}{where}")
-    return (
-        f"Something went wrong ({type(exc).__name__}). Nothing you stored was lost; "
-        "please try again, and tell your administrator if it happens again."
-    )
+    return internal_error(exc)
 
 
 def sentence(text: str) -> str:

@@ -20,7 +20,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
-from app.desktop import Conversation, DocumentRecord, ModelRecord, Workspace
+from app.desktop.facade import Conversation, DocumentRecord, ModelRecord, Workspace
 
 T = TypeVar("T")
 RECORD_ROLE = int(Qt.ItemDataRole.UserRole) + 1

@@ -15,7 +15,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from app.desktop import (
+from app.desktop.facade import (
     ChatAnswer,
     Citation,
     WarmUp,
@@ -83,9 +83,9 @@ class MainWindow(QMainWindow):
             lambda ws: len(e.history.conversations(ws.id)), dialogs,
         )  # fmt: skip
         self.conversations = ConversationPanel(e.history)
-        self.chat = ChatPanel(e.chat, e.history, pool, dialogs, escalation=e.escalation)
-        self.citations = CitationPanel(pool, e.document_index, self._opener)
-        self.documents = DocumentsPanel(pool, e.document_index, lambda: e.parse_limits, dialogs)
+        self.chat = ChatPanel(e.chat, e.history, pool, dialogs, frontier=e.frontier)
+        self.citations = CitationPanel(pool, e.index, self._opener)
+        self.documents = DocumentsPanel(pool, e.index, lambda: e.parse_limits, dialogs)
         self.models = ModelsPanel(
             pool,
             lambda: installed_models(e),

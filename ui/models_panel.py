@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.desktop import HardwareSummary, ModelRecord
+from app.desktop.facade import HardwareSummary, ModelRecord
 from ui.list_models import model_model, record_table
 from ui.workers import Task, WorkerPool
 

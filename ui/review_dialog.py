@@ -1,4 +1,4 @@
-"""The review of a request to the approved remote model: exactly what would leave this computer.
+"""The review of a request to the approved frontier model: exactly what would leave this computer.
 
 Shows where it goes, how many identifiers were replaced, and the exact outgoing text with each
 placeholder highlighted. "Don't send" is the default button; nothing is sent unless the person
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.desktop import OutgoingRequest
+from app.desktop.facade import FrontierRequest
 
 HIGHLIGHT = QColor(255, 214, 10, 110)  # a translucent yellow: readable in light and dark themes
 
@@ -36,47 +36,47 @@ KIND_WORDS: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 
 
-def redaction_summary(outgoing: OutgoingRequest) -> str:
+def redaction_summary(request: FrontierRequest) -> str:
     parts = []
-    for kind, n in sorted(outgoing.redaction_counts.items(), key=lambda kv: (-kv[1], kv[0])):
+    for kind, n in sorted(request.redaction_counts.items(), key=lambda kv: (-kv[1], kv[0])):
         one, many = KIND_WORDS.get(kind, (kind.lower(), kind.lower()))
         parts.append(f"{n} {one if n == 1 else many}")
     counts = ", ".join(parts)
-    sources = f"{outgoing.chunks_sent} passage{'s' if outgoing.chunks_sent != 1 else ''}"
+    sources = f"{request.chunks_sent} passage{'s' if request.chunks_sent != 1 else ''}"
     return (
         f"Replaced before sending: {counts or 'nothing (no identifiers found)'}. "
         f"Passages from your documents: {sources}. "
-        f"Request fingerprint (in the audit ledger): {outgoing.request_sha256[:16]}…"
+        f"Request fingerprint (in the audit ledger): {request.request_sha256[:16]}…"
     )
 
 
-class OutgoingReviewDialog(QDialog):
-    def __init__(self, outgoing: OutgoingRequest, parent: QWidget | None = None) -> None:
+class FrontierReviewDialog(QDialog):
+    def __init__(self, request: FrontierRequest, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.outgoing = outgoing
+        self.request = request
         self.setWindowTitle("Review what will be sent")
         self.setAccessibleName("Review what will be sent")
         self.resize(760, 620)
-        endpoint = outgoing.endpoint
+        endpoint = request.endpoint
         where = QLabel(
             f"This request will be sent to <b>{endpoint.label or endpoint.host}</b> "
-            f"({outgoing.destination}, model {endpoint.model}), which your administrator "
+            f"({request.destination}, model {endpoint.model}), which your administrator "
             "approved. Identifiers were replaced by placeholders, <b>highlighted</b> below. "
             "The answer's placeholders are put back on this computer."
         )
         where.setWordWrap(True)
         where.setAccessibleName("Destination")
-        self.summary = QLabel(redaction_summary(outgoing))
+        self.summary = QLabel(redaction_summary(request))
         self.summary.setWordWrap(True)
         self.summary.setAccessibleName("Redaction summary")
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setAccessibleName("Exact outgoing text")
-        self.text.setPlainText(outgoing.display_text)
+        self.text.setPlainText(request.display_text)
         self._highlight()
         buttons = QDialogButtonBox()
         self.send_button = QPushButton("Send")
-        self.send_button.setAccessibleName("Send to the remote model")
+        self.send_button.setAccessibleName("Send to the frontier model")
         self.send_button.setAutoDefault(False)
         self.cancel_button = QPushButton("Don't send")
         self.cancel_button.setAccessibleName("Do not send")
@@ -97,8 +97,8 @@ class OutgoingReviewDialog(QDialog):
         marked.setBackground(HIGHLIGHT)
         marked.setFontWeight(700)
         document = self.text.document()
-        text = self.outgoing.display_text
-        for span in self.outgoing.spans:
+        text = self.request.display_text
+        for span in self.request.spans:
             cursor = QTextCursor(document)
             cursor.setPosition(_utf16(text, span.display_start))
             cursor.setPosition(_utf16(text, span.display_end), QTextCursor.MoveMode.KeepAnchor)

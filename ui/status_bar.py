@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
-from app.desktop import PrivacyStatus
+from app.desktop.facade import PrivacyStatus
 
 _OK = "#1e8449"
 _WARN = "#c0392b"

@@ -26,7 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from app.desktop import Citation
+from app.desktop.facade import Citation
 
 _MARKER_RE = re.compile(r"\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")
 _IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")

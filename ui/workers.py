@@ -11,13 +11,13 @@ Only signals cross threads; the work function must not touch widgets.
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from app.desktop import CancelToken
+from app.desktop.facade import CancelToken
+from app.errors import is_user_error
 from ui.errors import readable_error
 
 log = logging.getLogger(__name__)
@@ -48,13 +48,9 @@ class _Job(QObject):
                 self.item.emit(result)
         except Exception as exc:  # shown to the person as a sentence; the log has no content
             cancelled = self._cancel is not None and self._cancel.cancelled
-            (log.debug if cancelled else log.error)(
-                "%s failed: %s\n%s",
-                QThread.currentThread().objectName(),
-                type(exc).__name__,
-                "".join(traceback.format_tb(exc.__traceback__)),
-            )
-            self.failed.emit(readable_error(exc))
+            if cancelled or is_user_error(exc):  # a known user error: one line, no traceback
+                log.info("%s: %s", QThread.currentThread().objectName(), type(exc).__name__)
+            self.failed.emit(readable_error(exc))  # a bug: its traceback goes to the log
         finally:
             self._work = _nothing  # drop references to app objects held by the closure
             self.done.emit()

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QItemSelectionModel, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QPushButton, QVBoxLayout, QWidget
 
-from app.desktop import Workspace, WorkspaceError
+from app.desktop.facade import Workspace, WorkspaceError
 from ui.list_models import workspace_model
 
 if TYPE_CHECKING:
-    from app.workspaces import WorkspaceRegistry
+    from app.library.workspaces import WorkspaceRegistry
     from ui.dialogs import Dialogs
 
 DEFAULT_WORKSPACE = "My documents"

@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
         help="list and verify the audit ledger of outgoing connections",
         description=(
             "List the audit ledger: every attempt to connect off this computer, allowed or "
-            "refused, and every remote-model call (never its content)."
+            "refused, and every frontier call (never its content)."
         ),
     )
     parser.add_argument(
@@ -81,7 +81,7 @@ def run(
         else:
             out.write(
                 f"{summary.entries} entries: {summary.allowed_outbound} connections allowed, "
-                f"{summary.refused} refused, {summary.frontier_calls} remote-model calls sent.\n"
+                f"{summary.refused} refused, {summary.frontier_calls} frontier calls sent.\n"
             )
             for entry in shown:
                 out.write(_line(entry) + "\n")

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from app.chat import ChatAnswer, ChatEvent, Token
-from app.router import Choice, Tier
+from app.chat.service import AskOptions, ChatAnswer
+from app.cli.output import CliError, drain
 from models.types import CancelToken
 
 if TYPE_CHECKING:
     from app.container import Enclave
-    from app.workspaces import Workspace
+    from app.library.workspaces import Workspace
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,23 +25,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--k", type=int, help="number of sources to retrieve")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     add_route_arguments(p)
-    remote = p.add_argument_group("the approved remote model (only if your administrator allows)")
-    remote.add_argument(
+    frontier = p.add_argument_group("the frontier model (only if your administrator approves one)")
+    frontier.add_argument(
         "--frontier",
         action="store_true",
-        help="send this question, redacted, to the approved remote model after you review it",
+        help="send this question, redacted, to the approved frontier model after you review it",
     )
-    remote.add_argument(
-        "--show-outgoing",
+    frontier.add_argument(
+        "--show-request",
+        "--show-outgoing",  # its earlier name, kept for scripts
+        dest="show_request",
         action="store_true",
-        help="print exactly what would leave this computer, redactions marked; without "
-        "--frontier nothing is sent and no answer is made",
+        help="print the frontier request exactly as it would leave this computer, redactions "
+        "marked; without --frontier nothing is sent and no answer is made",
     )
-    remote.add_argument(
+    frontier.add_argument(
         "--yes",
         action="store_true",
-        help="approve the outgoing text printed before sending (for scripts; needs "
-        "--show-outgoing when review is mandatory)",
+        help="approve the frontier request printed before sending (for scripts; needs "
+        "--show-request when review is mandatory)",
     )
     p.set_defaults(func=cmd_ask)
 
@@ -53,9 +54,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def add_route_arguments(p: argparse.ArgumentParser) -> None:
-    """Per-question overrides of the router (app.router)."""
-    from app.domains import DOMAINS
-    from app.router import TIERS
+    """Per-question overrides of the router (app.routing.router)."""
+    from app.routing.domains import DOMAINS
+    from app.routing.router import TIERS
 
     effort = p.add_mutually_exclusive_group()
     effort.add_argument(
@@ -83,8 +84,8 @@ def format_route(answer: ChatAnswer) -> str:
         parts.append(f"agreement {r.agreement:.2f}")
     if r.confidence is not None:
         parts.append(f"confidence {r.confidence:.2f}")
-    if r.escalate:
-        parts.append("a remote model is available")
+    if r.frontier_offered:
+        parts.append("a frontier model is available")
     return ", ".join(parts)
 
 
@@ -98,86 +99,41 @@ def format_citations(answer: ChatAnswer) -> str:
     return "\n".join(lines)
 
 
+def ask_options(args: argparse.Namespace, conversation: str | None = None) -> AskOptions:
+    """The question's choices from the command line (`ask`'s flags; `shell` has fewer)."""
+    samples = getattr(args, "samples", None)
+    if samples is not None and samples < 1:
+        raise CliError("--samples must be at least 1.")
+    return AskOptions(
+        conversation_id=conversation
+        if conversation is not None
+        else getattr(args, "conversation", None),
+        k=getattr(args, "k", None),
+        choice=getattr(args, "choice", "auto"),
+        domain=getattr(args, "domain", None),
+        tier=getattr(args, "tier", None),
+        samples=samples,
+        model_id=getattr(args, "model", None),
+    )
+
+
 def run_question(
-    enclave: Enclave,
-    ws: Workspace,
-    question: str,
-    *,
-    stream: bool,
-    model: str | None = None,
-    conversation: str | None = None,
-    k: int | None = None,
-    choice: Choice = "auto",
-    domain: str | None = None,
-    tier: Tier | None = None,
-    samples: int | None = None,
+    enclave: Enclave, ws: Workspace, question: str, options: AskOptions, *, stream: bool
 ) -> ChatAnswer:
     cancel = CancelToken()
-    if samples is not None and samples < 1:
-        raise ValueError("--samples must be at least 1.")
-    events = enclave.chat.ask(
-        ws,
-        question,
-        conversation_id=conversation,
-        model_id=model,
-        cancel=cancel,
-        k=k,
-        choice=choice,
-        domain=domain,
-        tier=tier,
-        samples=samples,
-    )
-    return drain(events, cancel, stream=stream)
-
-
-def drain(events: Iterator[ChatEvent], cancel: CancelToken, *, stream: bool) -> ChatAnswer:
-    """Print streamed tokens (when `stream`) and return the final ChatAnswer; Ctrl-C stops the
-    answer and still returns what was stored."""
-    result: ChatAnswer | None = None
-    shown: list[str] = []
-    try:
-        for event in events:
-            if isinstance(event, Token) and stream:
-                shown.append(event.text)
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
-            elif isinstance(event, ChatAnswer):
-                result = event
-    except KeyboardInterrupt:
-        cancel.cancel()  # the engine stops; drain to get the stored (partial) answer
-        for event in events:
-            if isinstance(event, ChatAnswer):
-                result = event
-    assert result is not None
-    final = result.answer.strip()
-    if stream and final and not result.cancelled and final not in "".join(shown):
-        # nothing was generated, or the router replaced the draft (abstention, removed claims)
-        print(f"\n{final}" if shown else final)
-    return result
+    return drain(enclave.chat.ask(ws, question, options, cancel=cancel), cancel, stream=stream)
 
 
 def cmd_ask(args: argparse.Namespace, enclave: Enclave) -> int:
     ws = enclave.workspaces.get(args.workspace)
-    if args.frontier or args.show_outgoing:
-        from app.cli.remote import ask_remote
+    if args.frontier or args.show_request:
+        from app.cli.frontier import ask_frontier
 
-        remote = ask_remote(enclave, ws, args)
-        if remote is None:
-            return 0  # --show-outgoing alone: shown, nothing sent
-        return report(remote, as_json=args.json)
-    answer = run_question(
-        enclave,
-        ws,
-        args.question,
-        stream=not args.json,
-        model=args.model,
-        conversation=args.conversation,
-        k=args.k,
-        choice=args.choice,
-        domain=args.domain,
-        tier=args.tier,
-        samples=args.samples,
-    )
+        answer = ask_frontier(enclave, ws, args)
+        if answer is None:
+            return 0  # --show-request alone: shown, nothing sent
+        return report(answer, as_json=args.json)
+    answer = run_question(enclave, ws, args.question, ask_options(args), stream=not args.json)
     return report(answer, as_json=args.json)
 
 
@@ -207,9 +163,7 @@ def cmd_shell(args: argparse.Namespace, enclave: Enclave) -> int:
             break
         if not question:
             break
-        answer = run_question(
-            enclave, ws, question, stream=True, model=args.model, conversation=conversation
-        )
+        answer = run_question(enclave, ws, question, ask_options(args, conversation), stream=True)
         conversation = answer.conversation_id
         print()
         if answer.citations:

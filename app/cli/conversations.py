@@ -32,13 +32,10 @@ def cmd_list(args: argparse.Namespace, enclave: Enclave) -> int:
 
 
 def cmd_export(args: argparse.Namespace, enclave: Enclave) -> int:
-    from app.cli import CliError
-    from app.export import conversation_html, conversation_markdown
+    from app.cli.output import CliError
+    from app.library.export import conversation_html, conversation_markdown
 
-    try:
-        conv = enclave.history.conversation(args.conversation)
-    except KeyError:
-        raise CliError(f"There is no conversation {args.conversation!r}.") from None
+    conv = enclave.history.conversation(args.conversation)  # ConversationNotFound: a sentence
     fmt = args.format or ("html" if args.out.suffix.lower() in (".html", ".htm") else "md")
     builder = conversation_html if fmt == "html" else conversation_markdown
     workspace = enclave.workspaces.get(conv.workspace_id).name

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli.output import progress_line
-from app.ingest import FileOutcome, IngestProgress, IngestSummary, ingest_paths
+from app.cli.output import CliError, progress_line
+from app.library.ingest import FileOutcome, IngestProgress, IngestSummary, ingest_paths
 
 if TYPE_CHECKING:
     from app.container import Enclave
@@ -119,7 +119,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 
 def cmd_search(args: argparse.Namespace, enclave: Enclave) -> int:
     if (args.query is None) == (args.queries is None):
-        raise ValueError("Give a query, or --queries FILE with one query per line.")
+        raise CliError("Give a query, or --queries FILE with one query per line.")
     index = enclave.index(enclave.workspaces.get(args.workspace))
     if args.queries is not None:
         lines = args.queries.read_text(encoding="utf-8").splitlines()
@@ -180,4 +180,4 @@ def cmd_documents_remove(args: argparse.Namespace, enclave: Enclave) -> int:
             index.remove(d.id)
             print(f"Removed {d.name} from workspace '{args.workspace}'.")
             return 0
-    raise ValueError(f"No document {args.document!r} in workspace '{args.workspace}'.")
+    raise CliError(f"No document {args.document!r} in workspace '{args.workspace}'.")

@@ -16,9 +16,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from app.cli.output import CliError
+
 if TYPE_CHECKING:
     from app.container import Enclave
-    from app.router import Tier
+    from app.routing.router import Tier
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,22 +77,22 @@ def limit_torch_threads(n: int) -> None:
 
 
 def _tier(name: str) -> Tier | None:
-    from app.router import TIERS
+    from app.routing.router import TIERS
 
     if name == "auto":
         return None
     if name not in TIERS:
-        raise ValueError(f"Unknown tier {name!r}; choose from auto, {', '.join(TIERS)}.")
+        raise CliError(f"Unknown tier {name!r}; choose from auto, {', '.join(TIERS)}.")
     return cast("Tier", name)
 
 
 def cmd_eval(args: argparse.Namespace, enclave: Enclave) -> int:
     import sys
 
-    from app import evaluation
+    from app.checks import evaluation
 
     if not args.data.is_file():
-        raise FileNotFoundError(f"There is no data file at {args.data}.")
+        raise CliError(f"There is no data file at {args.data}.")
     _tune(enclave, args)
 
     def progress(line: str) -> None:
@@ -100,7 +102,7 @@ def cmd_eval(args: argparse.Namespace, enclave: Enclave) -> int:
     if name == "pubmedqa":
         tiers = [t for t in (_tier(x.strip()) for x in args.tiers.split(",")) if t is not None]
         if not tiers:
-            raise ValueError("Name at least one tier with --tiers.")
+            raise CliError("Name at least one tier with --tiers.")
         results = evaluation.eval_pubmedqa(
             enclave, args.data, tiers=tiers, limit=args.limit, samples=args.samples,
             seed=args.seed, progress=progress,

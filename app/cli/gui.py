@@ -12,6 +12,8 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
+from app.cli.output import CliError
+
 if TYPE_CHECKING:
     from app.container import Enclave
 
@@ -26,7 +28,7 @@ def cmd_gui(args: argparse.Namespace, enclave: Enclave) -> int:
         importlib.util.find_spec("PySide6") is None
         or importlib.util.find_spec("ui.__main__") is None
     ):
-        raise ValueError(
+        raise CliError(
             "The desktop window is not available in this installation; "
             "use `enclave shell` or `enclave ask`."
         )

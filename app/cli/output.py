@@ -1,8 +1,20 @@
-"""Small terminal helpers: a one-line progress bar on stderr (only when it is a terminal)."""
+"""What the CLI's commands share: the user-error type, printing a streamed answer, and a
+one-line progress bar on stderr (only when it is a terminal)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+
+from app.chat.service import ChatAnswer, ChatEvent, Token
+from app.errors import EnclaveError
+from models.types import CancelToken
+
+__all__ = ["CliError", "drain", "progress_line"]
+
+
+class CliError(EnclaveError):
+    """A failure of a command's input, reported to the user in one sentence (exit code 1)."""
 
 
 def progress_line(done: int | None, total: int | None, label: str, extra: str) -> None:
@@ -18,3 +30,29 @@ def progress_line(done: int | None, total: int | None, label: str, extra: str) -
     bar = "#" * filled + "-" * (width - filled)
     sys.stderr.write(f"\r\033[K[{bar}] {done}/{total} {extra}  {label[:40]}")
     sys.stderr.flush()
+
+
+def drain(events: Iterator[ChatEvent], cancel: CancelToken, *, stream: bool) -> ChatAnswer:
+    """Print streamed tokens (when `stream`) and return the final ChatAnswer; Ctrl-C stops the
+    answer and still returns what was stored."""
+    result: ChatAnswer | None = None
+    shown: list[str] = []
+    try:
+        for event in events:
+            if isinstance(event, Token) and stream:
+                shown.append(event.text)
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, ChatAnswer):
+                result = event
+    except KeyboardInterrupt:
+        cancel.cancel()  # the engine stops; drain to get the stored (partial) answer
+        for event in events:
+            if isinstance(event, ChatAnswer):
+                result = event
+    assert result is not None
+    final = result.answer.strip()
+    if stream and final and not result.cancelled and final not in "".join(shown):
+        # nothing was generated, or the router replaced the draft (abstention, removed claims)
+        print(f"\n{final}" if shown else final)
+    return result

@@ -1,4 +1,4 @@
-"""`enclave self-test`: prove this installation works here, offline (see app.selftest).
+"""`enclave self-test`: prove this installation works here, offline (see app.checks.selftest).
 
 Exit 0 when every check passes, 1 otherwise. With --json, progress goes to stdout as JSON lines
 ({"event": ..., "seconds": ...}) as it happens, then one line with the whole report; without it,
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def self_test_main(json_lines: bool = False, home: Path | None = None) -> int:
     """Run the self-test and print its report; the exit code (also the frozen app's
     `--self-test`)."""
-    from app.selftest import run_self_test
+    from app.checks.selftest import run_self_test
 
     def progress(event: str, seconds: float) -> None:
         if json_lines:

@@ -19,10 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from app.errors import EnclaveError
+
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 
 
-class EgressRefused(ConnectionRefusedError):
+class EgressRefused(EnclaveError, ConnectionRefusedError):
     """Raised instead of opening a connection (or DNS lookup) to a non-loopback address."""
 
 

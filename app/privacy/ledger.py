@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.errors import EnclaveError
+
 if TYPE_CHECKING:
     from app.paths import Paths
     from app.privacy.egress import EgressEvent
@@ -50,7 +52,7 @@ _ALLOWED_FIELDS = {
 }
 
 
-class LedgerError(RuntimeError):
+class LedgerError(EnclaveError):
     """The ledger cannot be written (the attempt it would record is refused by the caller)."""
 
 

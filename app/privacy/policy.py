@@ -1,9 +1,9 @@
-"""The administrator's policy: whether a frontier (remote model) route exists, and on what terms.
+"""The administrator's policy: whether a frontier route (a remote model) exists, and on what terms.
 
 The policy is a JSON file in the system-wide site config folder (`Paths.site_config/policy.json`),
 or the file named by ENCLAVE_POLICY (managed deployments, tests). It is read, never written, by the
 app. No user setting or UI control can widen it: `app.settings.Settings` has no frontier fields, and
-every frontier decision in `app.frontier` asks this module.
+every frontier decision in `app.frontier.gateway` asks this module.
 
 Fail closed:
 - no policy file: no frontier route at all (`Policy.closed()`);
@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from app.errors import EnclaveError
 from app.privacy.egress import is_loopback
 from models.openai_client import parse_base_url
 
@@ -54,11 +55,11 @@ ALL_WORKSPACES = "*"
 REVIEW_ALWAYS_REQUIRED = True
 
 
-class PolicyError(ValueError):
+class PolicyError(EnclaveError):
     """The policy file is malformed; the message names the file and the problem."""
 
 
-class PolicyRefusal(PermissionError):
+class PolicyRefusal(EnclaveError):
     """The policy does not allow what was asked. `reason` is a sentence for the user."""
 
     def __init__(self, reason: str) -> None:
@@ -168,7 +169,7 @@ class Policy:
         return self.frontier_enabled and bool(self.endpoints) and self.problem is None
 
     def is_allowed(self, workspace_id: str) -> bool:
-        """May this workspace escalate to a frontier model at all? (The router asks this.)"""
+        """May this workspace use a frontier model at all? (The router asks this.)"""
         return self.frontier_route_exists and (
             ALL_WORKSPACES in self.workspaces or workspace_id in self.workspaces
         )
@@ -203,7 +204,7 @@ class Policy:
         endpoint = self.endpoint(endpoint_id)
         if not self.is_allowed(workspace_id):
             raise PolicyRefusal(
-                "Your administrator's policy does not allow this workspace to use a remote "
+                "Your administrator's policy does not allow this workspace to use a frontier "
                 "model. The answer stays on this computer."
             )
         return endpoint
@@ -213,10 +214,10 @@ class Policy:
             return self.problem
         if self.source is None:
             return (
-                "No administrator policy is installed, so Enclave has no remote model route: "
+                "No administrator policy is installed, so Enclave has no frontier route: "
                 "everything stays on this computer."
             )
-        return "Your administrator's policy does not allow remote models."
+        return "Your administrator's policy does not allow frontier models."
 
 
 def policy_path(paths: Paths, environ: dict[str, str] | None = None) -> Path:
@@ -264,7 +265,7 @@ def load_policy(paths: Paths, environ: dict[str, str] | None = None) -> Policy:
             return Policy.closed(
                 source=path,
                 problem=(
-                    f"The policy file named by {POLICY_ENV} ({path}) does not exist, so remote "
+                    f"The policy file named by {POLICY_ENV} ({path}) does not exist, so frontier "
                     "models are disabled. Ask your administrator."
                 ),
             )
@@ -277,7 +278,7 @@ def load_policy(paths: Paths, environ: dict[str, str] | None = None) -> Policy:
         return Policy.closed(
             source=path,
             problem=(
-                f"The administrator policy is malformed, so remote models are disabled "
+                f"The administrator policy is malformed, so frontier models are disabled "
                 f"(nothing will leave this computer). {detail}"
             ),
         )

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.errors import EnclaveError
 from app.privacy.identifiers import KINDS, NOT_NAMES, Detection, detect, extend_name_left
 
 _PLACEHOLDER_RE = re.compile(
@@ -30,7 +31,7 @@ _PLACEHOLDER_RE = re.compile(
 _PARTICLES = {"de", "del", "della", "der", "di", "da", "van", "von", "la", "le", "bin", "al", "el"}
 
 
-class RedactionError(RuntimeError):
+class RedactionError(EnclaveError):
     """Redaction could not run (or left an identifier behind): nothing may be sent."""
 
 
@@ -197,14 +198,14 @@ class RedactionSession:
         out.append(text[cursor:])
         return RedactionResult("".join(out), tuple(spans))
 
-    def _verify(self, outgoing: Sequence[str]) -> None:
+    def _verify(self, texts: Sequence[str]) -> None:
         """Defence in depth: no original value of 4+ characters may survive anywhere."""
         for original in self._originals.values():
             needle = original.strip()
             if len(needle) < 4:
                 continue
             pattern = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)", re.IGNORECASE)
-            if any(pattern.search(text) for text in outgoing):
+            if any(pattern.search(text) for text in texts):
                 raise RedactionError(
                     "Redaction left an identifier in the outgoing text; nothing was sent."
                 )

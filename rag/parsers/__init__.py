@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+from rag.errors import DocumentError
 from rag.types import Page, ParsedDocument
 
 PAGE_SEPARATOR = "\n\n"
 """Placed between page texts of a multi-page document; no Page covers it."""
 
 
-class ParseRejected(Exception):
+class ParseRejected(DocumentError):
     """The file cannot be indexed; `reason` is a sentence for the person who added it."""
 
     def __init__(

@@ -157,7 +157,7 @@ def test_document_remove(home: Path) -> None:
     assert CONTRACT_PDF not in names and CONTRACT_TXT in names
 
 
-def test_show_outgoing_alone_prints_the_redacted_request_and_sends_nothing(
+def test_show_request_alone_prints_the_redacted_request_and_sends_nothing(
     home: Path, tmp_path: Path
 ) -> None:
     import json
@@ -168,7 +168,7 @@ def test_show_outgoing_alone_prints_the_redacted_request_and_sends_nothing(
         "endpoints": [{"id": "gw", "base_url": "http://127.0.0.1:9/v1", "model": "m"}],
     }}))  # fmt: skip
     question = "Does Mr. Daniel Whitcombe (MRN 00482913) distribute the products in Texas?"
-    proc = enclave(home, "ask", question, "-w", "acme", "--show-outgoing",
+    proc = enclave(home, "ask", question, "-w", "acme", "--show-request",
                    prefix=["env", f"ENCLAVE_POLICY={policy}"])  # fmt: skip
     assert "Exact outgoing text" in proc.stderr and "Nothing was sent" in proc.stderr
     assert "Whitcombe" not in proc.stderr and "00482913" not in proc.stderr
@@ -176,7 +176,7 @@ def test_show_outgoing_alone_prints_the_redacted_request_and_sends_nothing(
     assert proc.stdout.strip() == ""  # no answer was made
     ledger = json.loads(enclave(home, "audit", "--json", "--limit", "0").stdout)
     assert ledger["summary"]["frontier_calls"] == 0 and ledger["summary"]["allowed_outbound"] == 0
-    # Without --show-outgoing, a script's --yes is not consent when review is mandatory.
+    # Without --show-request, a script's --yes is not consent when review is mandatory.
     proc = enclave(home, "ask", question, "-w", "acme", "--frontier", "--yes", "--json",
                    prefix=["env", f"ENCLAVE_POLICY={policy}"])  # fmt: skip
     assert "review every request" in proc.stderr

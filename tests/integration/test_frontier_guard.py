@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from app.frontier import FrontierRefused, FrontierService, egress_recorder
+from app.frontier.gateway import FrontierGateway, FrontierRefused, egress_recorder
+from app.frontier.keys import KeyStore
 from app.paths import Paths
 from app.privacy import redaction as redaction_module
 from app.privacy.egress import GUARD, EgressRefused
 from app.privacy.ledger import AuditLedger
 from app.privacy.policy import Endpoint, parse_policy
-from app.secrets import SecretStore
 from models.openai_client import Completion, OpenAICompatibleClient, Unreachable
 from models.types import CancelToken, GenerationOptions, Message
 
@@ -74,17 +74,17 @@ class ProbeClient:
 
 def _service(
     ledger: AuditLedger, port: int, probe: Callable[[], str], *, key: str | None = KEY
-) -> tuple[FrontierService, list[str | None]]:
+) -> tuple[FrontierGateway, list[str | None]]:
     keys_seen: list[str | None] = []
 
     def factory(endpoint: Endpoint, api_key: str | None, timeout_s: float) -> ProbeClient:
         keys_seen.append(api_key)
         return ProbeClient(endpoint, api_key, probe)
 
-    secrets = SecretStore(backend=object())
+    secrets = KeyStore(backend=object())
     if key:
         secrets.keep_for_session("gw", key)
-    return FrontierService(_policy(port), secrets, ledger, factory), keys_seen
+    return FrontierGateway(_policy(port), secrets, ledger, factory), keys_seen
 
 
 def test_the_allowance_covers_only_the_approved_endpoint_during_the_call(
@@ -99,9 +99,9 @@ def test_the_allowance_covers_only_the_approved_endpoint_during_the_call(
         return "Summary for [PERSON_2]."
 
     service, keys = _service(ledger, 18099, probe)
-    outgoing = service.prepare(QUESTION, CHUNKS, WORKSPACE)
+    request = service.prepare(QUESTION, CHUNKS, WORKSPACE)
     assert GUARD.open_allowances == 0
-    outcome = service.send(outgoing, consent=True)
+    outcome = service.send(request, consent=True)
     assert outcome.ok and seen["open"] == 1
     assert GUARD.open_allowances == 0  # closed again after the call
     assert keys == [None, KEY]  # no key while preparing; the key only for the send
@@ -114,8 +114,8 @@ def test_the_allowance_covers_only_the_approved_endpoint_during_the_call(
 def test_no_consent_means_no_client_call(ledger: AuditLedger) -> None:
     calls: list[str] = []
     service, keys = _service(ledger, 18099, lambda: calls.append("sent") or "x")
-    outgoing = service.prepare(QUESTION, CHUNKS, WORKSPACE)
-    assert service.send(outgoing, consent=False).status == "no_consent"
+    request = service.prepare(QUESTION, CHUNKS, WORKSPACE)
+    assert service.send(request, consent=False).status == "no_consent"
     assert calls == [] and keys == [None]
 
 
@@ -126,11 +126,11 @@ def test_a_client_that_goes_elsewhere_is_blocked_and_recorded(ledger: AuditLedge
         return OpenAICompatibleClient("http://203.0.113.10:8080/v1", endpoint.model, api_key,
                                       timeout_s=5)  # fmt: skip
 
-    secrets = SecretStore(backend=object())
+    secrets = KeyStore(backend=object())
     secrets.keep_for_session("gw", KEY)
-    service = FrontierService(_policy(18099), secrets, ledger, factory)
-    outgoing = service.prepare(QUESTION, CHUNKS, WORKSPACE)
-    outcome = service.send(outgoing, consent=True)
+    service = FrontierGateway(_policy(18099), secrets, ledger, factory)
+    request = service.prepare(QUESTION, CHUNKS, WORKSPACE)
+    outcome = service.send(request, consent=True)
     assert outcome.status == "blocked" and outcome.bytes_out == 0
     assert "nothing left this computer" in outcome.notice
     egress = [e for e in ledger.entries() if e["kind"] == "egress"]
@@ -148,9 +148,9 @@ def test_an_unwritable_ledger_means_nothing_is_sent(tmp_path: Path) -> None:
     def factory(endpoint: Endpoint, api_key: str | None, timeout_s: float) -> Any:
         return OpenAICompatibleClient("http://203.0.113.10:8080/v1", endpoint.model, api_key)
 
-    secrets = SecretStore(backend=object())
+    secrets = KeyStore(backend=object())
     secrets.keep_for_session("gw", KEY)
-    service = FrontierService(_policy(18099), secrets, broken, factory)
+    service = FrontierGateway(_policy(18099), secrets, broken, factory)
     previous = GUARD.recorder
     GUARD.recorder = egress_recorder(broken)
     try:
@@ -199,8 +199,8 @@ def test_redaction_failure_sends_nothing(
 def test_a_request_changed_after_review_is_not_sent(ledger: AuditLedger) -> None:
     calls: list[str] = []
     service, _ = _service(ledger, 18099, lambda: calls.append("sent") or "x")
-    outgoing = service.prepare(QUESTION, CHUNKS, WORKSPACE)
-    tampered = dataclasses.replace(outgoing, body=outgoing.body.replace(b"[PERSON_1]", b"Pruitt"))
+    request = service.prepare(QUESTION, CHUNKS, WORKSPACE)
+    tampered = dataclasses.replace(request, body=request.body.replace(b"[PERSON_1]", b"Pruitt"))
     assert service.send(tampered, consent=True).status == "changed_after_review"
     assert calls == []
 
@@ -208,16 +208,16 @@ def test_a_request_changed_after_review_is_not_sent(ledger: AuditLedger) -> None
 def test_only_the_chunks_the_policy_allows_go_out_as_redacted_text(ledger: AuditLedger) -> None:
     service, _ = _service(ledger, 18099, lambda: "x")
     chunks = [f"Note {n}: Margaret Ellison, MRN 0048291{n}." for n in range(9)]
-    outgoing = service.prepare(QUESTION, chunks, WORKSPACE, max_chunks=2)
-    assert outgoing.chunks_sent == 2
-    assert "[Source 2]" in outgoing.display_text and "[Source 3]" not in outgoing.display_text
-    assert "Ellison" not in outgoing.display_text and "00482910" not in outgoing.display_text
-    for span in outgoing.spans:  # the desktop marks these
-        assert outgoing.display_text[span.display_start : span.display_end] == span.placeholder
-        message = outgoing.messages[span.message_index].content
+    request = service.prepare(QUESTION, chunks, WORKSPACE, max_chunks=2)
+    assert request.chunks_sent == 2
+    assert "[Source 2]" in request.display_text and "[Source 3]" not in request.display_text
+    assert "Ellison" not in request.display_text and "00482910" not in request.display_text
+    for span in request.spans:  # the desktop marks these
+        assert request.display_text[span.display_start : span.display_end] == span.placeholder
+        message = request.messages[span.message_index].content
         assert message[span.start : span.end] == span.placeholder
-    assert outgoing.messages[1].content.count("[MRN_") == 2
-    assert "⟦[MRN_1]⟧" in outgoing.marked_text()
+    assert request.messages[1].content.count("[MRN_") == 2
+    assert "⟦[MRN_1]⟧" in request.marked_text()
 
 
 def test_prepare_keeps_file_names_out(ledger: AuditLedger, tmp_path: Path) -> None:
@@ -226,6 +226,6 @@ def test_prepare_keeps_file_names_out(ledger: AuditLedger, tmp_path: Path) -> No
     hit = Hit(Chunk("c1", "d1", 3, 0, 40, "Plan: follow up in 2 weeks."),
               "Ellison_Margaret_discharge.pdf", str(tmp_path / "Ellison.pdf"), 0.9)  # fmt: skip
     service, _ = _service(ledger, 18099, lambda: "x")
-    outgoing = service.prepare("What is the plan?", [hit], WORKSPACE)
-    assert "follow up in 2 weeks" in outgoing.display_text
-    assert b"Ellison" not in outgoing.body and b".pdf" not in outgoing.body
+    request = service.prepare("What is the plan?", [hit], WORKSPACE)
+    assert "follow up in 2 weeks" in request.display_text
+    assert b"Ellison" not in request.body and b".pdf" not in request.body

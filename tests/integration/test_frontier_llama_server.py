@@ -25,13 +25,14 @@ from typing import Any
 
 import pytest
 
+from app.bootstrap import record_egress
 from app.cli import audit
-from app.frontier import FrontierRefused, FrontierService, answer_with_fallback
+from app.frontier.gateway import FrontierGateway, FrontierRefused, answer_with_fallback
+from app.frontier.keys import KeyStore
 from app.paths import Paths
 from app.privacy.egress import GUARD
 from app.privacy.ledger import AuditLedger
 from app.privacy.policy import load_policy
-from app.secrets import SecretStore
 from models.types import GenerationOptions
 from tests.llama_server import llama_server as llama_server_process
 
@@ -187,18 +188,18 @@ def _write_policy(path: Path, base_url: str, timeout_s: float = 120) -> None:
 def _service(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base_url: str, *, key: str = API_KEY,
     timeout_s: float = 120,
-) -> FrontierService:  # fmt: skip
+) -> FrontierGateway:  # fmt: skip
     policy_file = tmp_path / "policy.json"
     _write_policy(policy_file, base_url, timeout_s)
     monkeypatch.setenv("ENCLAVE_POLICY", str(policy_file))
     paths = Paths.from_env().ensure()
     policy = load_policy(paths)
     assert policy.problem is None and policy.is_allowed(WORKSPACE)
-    secrets = SecretStore()
+    secrets = KeyStore()
     if secrets.status().secure:  # a developer's desktop: keep the test off the real keyring
-        secrets = SecretStore(backend=object())
+        secrets = KeyStore(backend=object())
     secrets.keep_for_session("gateway", key)  # the headless path: memory only, this session
-    return FrontierService(policy, secrets, AuditLedger.for_paths(paths))
+    return FrontierGateway(policy, secrets, AuditLedger.for_paths(paths))
 
 
 def _ledger(enclave_home: Path) -> AuditLedger:
@@ -235,18 +236,18 @@ def test_canaries_never_leave_and_the_reply_is_restored(
     proxy: RecordingProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service = _service(tmp_path, monkeypatch, proxy.base_url)
-    outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+    request = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
     for canary in CANARIES:
-        assert canary not in outgoing.display_text, canary
+        assert canary not in request.display_text, canary
     assert not proxy.exchanges  # preparing sends nothing
 
     pieces: list[str] = []
-    outcome = service.send(outgoing, consent=True, on_text=pieces.append)
+    outcome = service.send(request, consent=True, on_text=pieces.append)
 
     assert outcome.status == "answered", outcome.notice
     assert len(proxy.exchanges) == 1
     sent = proxy.all_bytes_sent()
-    assert proxy.exchanges[0].body == outgoing.body  # exactly what was reviewed
+    assert proxy.exchanges[0].body == request.body  # exactly what was reviewed
     for canary in CANARIES:
         assert canary.encode() not in sent, f"{canary!r} left the machine"
     assert b"[PERSON_" in proxy.exchanges[0].body and b"[MRN_1]" in proxy.exchanges[0].body
@@ -256,15 +257,15 @@ def test_canaries_never_leave_and_the_reply_is_restored(
     assert "[PERSON_" not in outcome.answer
     assert "Ellison" in outcome.answer
     assert "".join(pieces) == outcome.answer  # the stream, restored piece by piece
-    assert outcome.bytes_out == len(outgoing.body) and outcome.bytes_in > 0
+    assert outcome.bytes_out == len(request.body) and outcome.bytes_in > 0
 
 
 def test_no_consent_no_call(
     proxy: RecordingProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enclave_home: Path
 ) -> None:
     service = _service(tmp_path, monkeypatch, proxy.base_url)
-    outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
-    outcome = service.send(outgoing, consent=False)
+    request = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+    outcome = service.send(request, consent=False)
     assert outcome.status == "no_consent"
     assert "Nothing was sent" in outcome.notice
     assert proxy.exchanges == []
@@ -279,8 +280,8 @@ def test_wrong_key_gives_the_local_answer_with_a_notice(
     local_model: Any,
 ) -> None:
     service = _service(tmp_path, monkeypatch, proxy.base_url, key="sk-wrong-key")
-    outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
-    outcome = service.send(outgoing, consent=True)
+    request = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+    outcome = service.send(request, consent=True)
     assert outcome.status == "unauthorized"
     assert proxy.exchanges[0].status == 401  # the real server refused the key
     final = answer_with_fallback(outcome, lambda: _local_answer(local_model, QUESTION))
@@ -293,8 +294,8 @@ def test_dead_server_gives_the_local_answer_with_a_notice(
 ) -> None:
     dead = f"http://127.0.0.1:{_free_port()}/v1"  # nothing listens there
     service = _service(tmp_path, monkeypatch, dead)
-    outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
-    outcome = service.send(outgoing, consent=True)
+    request = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+    outcome = service.send(request, consent=True)
     assert outcome.status == "unreachable"
     final = answer_with_fallback(outcome, lambda: _local_answer(local_model, QUESTION))
     assert final.source == "local" and final.text.strip()
@@ -323,8 +324,8 @@ def test_a_server_that_never_answers_times_out(
     try:
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
         service = _service(tmp_path, monkeypatch, url, timeout_s=1.5)
-        outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
-        outcome = service.send(outgoing, consent=True)
+        request = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+        outcome = service.send(request, consent=True)
     finally:
         stop.set()
         thread.join()
@@ -340,8 +341,8 @@ def test_rate_limit_is_a_clear_outcome(
 ) -> None:
     proxy.force_status = 429
     service = _service(tmp_path, monkeypatch, proxy.base_url)
-    outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
-    outcome = service.send(outgoing, consent=True)
+    request = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+    outcome = service.send(request, consent=True)
     assert outcome.status == "rate_limited"
     assert outcome.retry_after_s == 7.0
     assert "rate limiting" in outcome.notice
@@ -375,12 +376,12 @@ def test_ledger_records_the_call_and_detects_an_edited_line(
     service = _service(tmp_path, monkeypatch, proxy.base_url)
     ledger = _ledger(enclave_home)
     previous = GUARD.recorder
-    from app.frontier import egress_recorder
+    from app.frontier.gateway import egress_recorder
 
     GUARD.recorder = egress_recorder(ledger)  # the guard reports to the ledger, as in the app
     try:
-        outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
-        outcome = service.send(outgoing, consent=True)
+        request = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+        outcome = service.send(request, consent=True)
         import httpx
 
         with pytest.raises(httpx.ConnectError):  # an unapproved host, straight through httpx
@@ -426,9 +427,9 @@ def test_the_key_is_in_no_file_after_a_session(
     try:
         service = _service(tmp_path, monkeypatch, proxy.base_url)
         for _ in range(2):
-            outgoing = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
-            assert service.send(outgoing, consent=True).ok
-            repr(outgoing), repr(service.secrets.get_api_key("gateway"))
+            request = service.prepare(QUESTION, DOCUMENTS, WORKSPACE, options=OPTIONS)
+            assert service.send(request, consent=True).ok
+            repr(request), repr(service.keys.get_api_key("gateway"))
     finally:
         root.removeHandler(handler)
         handler.close()
@@ -451,14 +452,14 @@ def _enclave_with_documents(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base_url: str, real_embedder: Any
 ) -> tuple[Any, Any]:
     from app.container import Enclave
-    from app.ingest import ingest_paths
+    from app.library.ingest import ingest_paths
 
     policy_file = tmp_path / "policy.json"
     _write_policy(policy_file, base_url)
     monkeypatch.setenv("ENCLAVE_POLICY", str(policy_file))
-    enclave = Enclave()
-    enclave._embedder = real_embedder  # the session's loaded model: the same files, loaded once
-    enclave.secrets.keep_for_session("gateway", API_KEY)
+    enclave = Enclave(embedder=real_embedder)  # the session's loaded model, loaded once
+    record_egress(enclave.ledger)  # as the entry point does
+    enclave.keys.keep_for_session("gateway", API_KEY)
     ws = enclave.workspaces.create(WORKSPACE)
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -472,15 +473,15 @@ def _enclave_with_documents(
 def test_a_question_the_user_sends_is_answered_remotely_cited_and_stored(
     proxy: RecordingProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_embedder: Any
 ) -> None:
-    from app.chat import ChatAnswer, Token
+    from app.chat.service import ChatAnswer, Token
 
     enclave, ws = _enclave_with_documents(tmp_path, monkeypatch, proxy.base_url, real_embedder)
-    assert enclave.escalation.available(ws)
-    prepared = enclave.escalation.prepare(ws, QUESTION)
-    assert prepared.outgoing.review_required and not proxy.exchanges
+    assert enclave.frontier.available(ws)
+    prepared = enclave.frontier.prepare(ws, QUESTION)
+    assert prepared.request.review_required and not proxy.exchanges
     events: list[Any] = []
     in_flight_at_first_token = None
-    for event in enclave.escalation.send(prepared, consent=True):
+    for event in enclave.frontier.send(prepared, consent=True):
         if isinstance(event, Token) and in_flight_at_first_token is None:
             # Streamed: the first piece is here while the request is still running.
             in_flight_at_first_token = any(
@@ -492,7 +493,7 @@ def test_a_question_the_user_sends_is_answered_remotely_cited_and_stored(
     assert isinstance(answer, ChatAnswer)
     assert answer.route.tier == "frontier" and answer.route.model_id == "smollm2"
     assert "".join(e.text for e in events if isinstance(e, Token)).strip() == answer.answer
-    assert "[PERSON_" not in answer.answer and answer.device.startswith("remote (127.0.0.1:")
+    assert "[PERSON_" not in answer.answer and answer.device.startswith("frontier (127.0.0.1:")
     sent = proxy.all_bytes_sent()
     for canary in CANARIES:
         assert canary.encode() not in sent, f"{canary!r} left the machine"
@@ -506,11 +507,11 @@ def test_a_question_the_user_sends_is_answered_remotely_cited_and_stored(
 def test_a_declined_review_sends_nothing_and_the_local_model_answers(
     proxy: RecordingProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_embedder: Any
 ) -> None:
-    from app.chat import ChatAnswer
+    from app.chat.service import ChatAnswer
 
     enclave, ws = _enclave_with_documents(tmp_path, monkeypatch, proxy.base_url, real_embedder)
-    prepared = enclave.escalation.prepare(ws, QUESTION)
-    answer = list(enclave.escalation.send(prepared, consent=False))[-1]
+    prepared = enclave.frontier.prepare(ws, QUESTION)
+    answer = list(enclave.frontier.send(prepared, consent=False))[-1]
     assert isinstance(answer, ChatAnswer)
     assert proxy.exchanges == []
     assert answer.route.tier != "frontier"

@@ -106,12 +106,12 @@ def test_two_workspaces_never_see_each_other(tmp_path: Path, real_embedder: Any)
 
 
 def test_reingesting_unchanged_does_nothing(full: WorkspaceIndex) -> None:
-    before = (full.manifest._conn.total_changes, full.store.count(), full.documents())
+    before = (full.manifest.total_changes, full.store.count(), full.documents())
     name = "court-order.txt"
     parsed = make_document(CORPUS[name])
     report = full.ingest_parsed(DOCS / name, parsed, chunks=paragraph_chunks("x", parsed))
     assert report.outcome == "unchanged" and report.chunk_count == 3
-    after = (full.manifest._conn.total_changes, full.store.count(), full.documents())
+    after = (full.manifest.total_changes, full.store.count(), full.documents())
     assert after == before
 
 

@@ -70,10 +70,10 @@ def test_cuad_text_offsets_align_with_the_file(index: WorkspaceIndex, matter: Pa
 def test_unchanged_file_is_skipped_without_writes(index: WorkspaceIndex, matter: Path) -> None:
     first = index.ingest_file(matter / CONTRACT_TXT)
     assert first.outcome == "indexed"
-    before = (index.manifest._conn.total_changes, index.store.count(), index.documents())
+    before = (index.manifest.total_changes, index.store.count(), index.documents())
     again = index.ingest_file(matter / CONTRACT_TXT)
     assert again.outcome == "unchanged" and again.chunk_count == first.chunk_count
-    assert (index.manifest._conn.total_changes, index.store.count(), index.documents()) == before
+    assert (index.manifest.total_changes, index.store.count(), index.documents()) == before
 
 
 def test_changed_file_replaces_its_chunks(index: WorkspaceIndex, matter: Path) -> None:

@@ -22,8 +22,8 @@ KEY = "sk-secret-service-test-0c1d2e3f"
 
 STORE = f"""
 import json
-from app.secrets import SecretStore
-store = SecretStore()
+from app.frontier.keys import KeyStore
+store = KeyStore()
 status = store.status()
 result = {{"secure": status.secure, "name": status.name}}
 if status.secure:
@@ -32,14 +32,14 @@ print(json.dumps(result))
 """
 READ = """
 import json
-from app.secrets import SecretStore
-key = SecretStore().get_api_key("gateway")
+from app.frontier.keys import KeyStore
+key = KeyStore().get_api_key("gateway")
 print(json.dumps({"value": key.reveal() if key else None}))
 """
 NO_BACKEND = f"""
 import json
-from app.secrets import NoSecureStorage, SecretStore
-store = SecretStore()
+from app.frontier.keys import NoSecureStorage, KeyStore
+store = KeyStore()
 status = store.status()
 try:
     store.set_api_key("gateway", {KEY!r})

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from models.chat_format import TextAssembler
-from models.engine import ChatEngine, LlamaEngine, token_piece
+from models.engine import ChatEngine, LlamaEngine
 from models.errors import ContextOverflowError, EngineClosedError, ModelFileError, ModelLoadError
 from models.gguf import copy_with_metadata, read_gguf_info
 from models.hardware import physical_core_count
@@ -174,9 +174,7 @@ def test_complete_prompt_raw(engine: LlamaEngine) -> None:
 
 def test_multibyte_utf8_split_across_tokens_is_joined(engine: LlamaEngine) -> None:
     text = "Café ☕, 日本語, emoji 🧑‍⚕️ ok"
-    llama = engine._llama  # tokenizer only (read-only, thread-safe)
-    tokens = llama.tokenize(text.encode(), add_bos=False, special=False)
-    raw = [token_piece(engine._vocab, t) for t in tokens]
+    raw = engine.token_pieces(text)
     assert any(_incomplete_utf8(p) for p in raw), "expected byte-level tokens in this text"
     assembler = TextAssembler()
     out = "".join(assembler.push(p)[0] for p in raw) + assembler.flush()

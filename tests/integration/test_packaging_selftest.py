@@ -1,4 +1,4 @@
-"""The installation self-test (app.selftest) and the frozen app's entry point, run from source.
+"""The installation self-test (app.checks.selftest) and the frozen entry point, run from source.
 
 Real components throughout: the SmolLM2 GGUF through llama.cpp, the real embedder, chromadb on
 disk, the sample PDF parsed by PDFium in the parse worker process.
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from app import selftest
-from app.selftest import SAMPLE_FACT, SelfTestReport, run_self_test, sample_pdf_bytes
+from app.checks import selftest
+from app.checks.selftest import SAMPLE_FACT, SelfTestReport, run_self_test, sample_pdf_bytes
 
 REPO = Path(__file__).resolve().parents[2]
 ENTRY = REPO / "packaging" / "enclave_entry.py"
@@ -32,7 +32,7 @@ def test_offline_switch_check_names_what_is_missing(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.setenv("ORT_DISABLE_TELEMETRY", "0")
     report = SelfTestReport()
-    selftest._check_offline_switches(report)
+    selftest.check_offline_switches(report)
     (guard, switches) = report.checks
     assert guard.ok  # tests/conftest.py installed the guard, as every entry point does
     assert not switches.ok and not report.ok

@@ -9,8 +9,8 @@ Every `enclave` command of a session runs under `strace -f -e trace=connect`:
   `ask --frontier` (refused: no route) make no connection that leaves loopback;
 - frontier enabled (a policy approving https://10.231.N.2:8443/v1 for this workspace): the same
   commands make none either, and the one question the user sends with
-  `--frontier --show-outgoing --yes` connects to the approved host and port and nowhere else;
-  the remote answer comes back, and the audit ledger records the call (and verifies).
+  `--frontier --show-request --yes` connects to the approved host and port and nowhere else;
+  the frontier answer comes back, and the audit ledger records the call (and verifies).
 
 That connection is made inside `egress.allow()` only, which tests/unit and
 test_frontier_guard.py prove in-process. Needs root (ip netns), strace and openssl: skipped with
@@ -187,7 +187,7 @@ def test_a_whole_session_with_the_frontier_disabled_never_leaves_loopback(
     session = Session(tmp_path, policy=None)
     session.local_steps(note)
     sent = session.run("frontier", "ask", QUESTION, "-w", WORKSPACE, "--frontier",
-                       "--show-outgoing", "--yes", "--json")  # fmt: skip
+                       "--show-request", "--yes", "--json")  # fmt: skip
     assert "Not sent" in sent.stderr  # no policy: no route, the local model answered
     assert json.loads(sent.stdout)["route"]["tier"] != "frontier"
     for name in session.traces:
@@ -207,7 +207,7 @@ def test_with_the_frontier_enabled_only_the_approved_call_reaches_the_approved_h
     session = Session(tmp_path, policy=policy)
     session.local_steps(note)
     sent = session.run("frontier", "ask", QUESTION, "-w", WORKSPACE, "--frontier",
-                       "--show-outgoing", "--yes", "--json")  # fmt: skip
+                       "--show-request", "--yes", "--json")  # fmt: skip
     answer = json.loads(sent.stdout)
     assert answer["route"]["tier"] == "frontier", sent.stderr
     assert answer["answer"].strip()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.domains import DomainClassifier
+from app.routing.domains import DomainClassifier
 
 pytestmark = pytest.mark.slow
 

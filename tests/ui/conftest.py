@@ -62,17 +62,16 @@ def make_window(
 ) -> Iterator[Callable[..., Any]]:
     """make_window(start=True, embedder=None, desktop=False) -> a MainWindow on a fresh real
     Enclave. Pass the session's real embedder to skip reloading it (about 5 s) for each window;
-    desktop=True builds the DesktopEnclave the app uses (the embedder in a child process)."""
+    desktop=True builds the desktop's Enclave (open_desktop) (the embedder in a child process)."""
     from app.container import Enclave
-    from app.desktop import DesktopEnclave
+    from app.desktop.facade import open_desktop
     from ui.main_window import MainWindow
 
     made: list[Any] = []
 
     def make(start: bool = True, embedder: object | None = None, desktop: bool = False) -> Any:
-        enclave = DesktopEnclave() if desktop else Enclave()
-        if embedder is not None:
-            enclave._embedder = embedder  # type: ignore[assignment]  # the session's model
+        # Given the session's loaded model, a window does not load its own.
+        enclave = open_desktop() if desktop else Enclave(embedder=embedder)  # type: ignore[arg-type]
         window = MainWindow(
             enclave,
             dialogs=dialogs,  # type: ignore[arg-type]

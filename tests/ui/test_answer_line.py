@@ -3,7 +3,7 @@ how sure Enclave is (samples, agreement, confidence), live and from stored histo
 
 from __future__ import annotations
 
-from app.router import Route
+from app.routing.router import Route
 from ui.answer_line import meta_line, route_text, stored_meta
 
 
@@ -14,7 +14,7 @@ def test_the_route_part_names_samples_agreement_and_confidence() -> None:
         "self-consistency, legal, 5 samples, 80% agree, confidence 0.74"
     )
     assert route_text(Route("m", domain="clinical").to_dict()) == "direct, clinical"
-    offered = Route("m", escalate=True).to_dict()
+    offered = Route("m", frontier_offered=True).to_dict()
     assert route_text(offered).endswith("(frontier offered)")
 
 

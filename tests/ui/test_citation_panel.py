@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtGui import QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QApplication
 
-from app.desktop import Passage
+from app.desktop.facade import Passage
 from ui import theme
 from ui.citation_panel import CitationPanel, document_url
 from ui.workers import WorkerPool
@@ -34,7 +34,7 @@ def test_only_the_quote_is_highlighted_and_it_survives_a_scheme_switch(qtbot: An
     end = TEXT.index(" Either")
     passage = Passage("Lease.pdf", "/d/Lease.pdf", 3, TEXT, start, end, True)
     panel.passage = passage
-    panel._show(None, passage)
+    panel.show_passage(passage)
     assert highlighted(panel) == list(range(start, end))
     assert panel.highlighted_text() == TEXT[start:end]
     app = QApplication.instance()
@@ -50,7 +50,7 @@ def test_an_unverified_citation_highlights_nothing(qtbot: Any) -> None:
     panel = CitationPanel(WorkerPool(), lambda ws: None)
     qtbot.addWidget(panel)
     passage = Passage("Lease.pdf", "/d/Lease.pdf", 3, TEXT, -1, -1, False, "No quote verified.")
-    panel._show(None, passage)
+    panel.show_passage(passage)
     assert highlighted(panel) == [] and panel.highlighted_text() == ""
     assert panel.note.text() == "No quote verified."
 

@@ -1,5 +1,5 @@
-"""The approved remote model from the window: the review dialog shows exactly what would leave,
-with every redaction highlighted and "Don't send" as the default; "Ask remote…" appears only
+"""The approved frontier model from the window: the review dialog shows exactly what would leave,
+with every redaction highlighted and "Don't send" as the default; "Ask frontier…" appears only
 where the policy allows it; an approved question is answered by a real OpenAI-compatible server
 (llama_cpp.server on loopback) and the privacy indicator then says that something left."""
 
@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from app.desktop import OFFLINE_TEXT
-from app.frontier import FrontierService
+from app.desktop.facade import OFFLINE_TEXT
+from app.frontier.gateway import FrontierGateway
+from app.frontier.keys import KeyStore
 from app.paths import Paths
 from app.privacy.ledger import AuditLedger
 from app.privacy.policy import load_policy
-from app.secrets import SecretStore
 from tests.llama_server import llama_server
 from tests.ui.window_helpers import ScriptedDialogs
-from ui.review_dialog import OutgoingReviewDialog
+from ui.review_dialog import FrontierReviewDialog
 
 LONG = 300_000
 WORKSPACE = "ward-7"
@@ -50,23 +50,23 @@ def test_the_review_dialog_highlights_every_redaction_and_defaults_to_not_sendin
 ) -> None:
     monkeypatch.setenv("ENCLAVE_POLICY", str(_policy(tmp_path / "p.json", "http://127.0.0.1:9/v1")))
     paths = Paths.from_env().ensure()
-    service = FrontierService(load_policy(paths), SecretStore(), AuditLedger.for_paths(paths))
-    outgoing = service.prepare(QUESTION, [NOTE], WORKSPACE)  # prepares only: nothing is sent
-    dialog = OutgoingReviewDialog(outgoing)
+    service = FrontierGateway(load_policy(paths), KeyStore(), AuditLedger.for_paths(paths))
+    request = service.prepare(QUESTION, [NOTE], WORKSPACE)  # prepares only: nothing is sent
+    dialog = FrontierReviewDialog(request)
     qtbot.addWidget(dialog)
     shown = dialog.text.toPlainText()
-    assert shown == outgoing.display_text
+    assert shown == request.display_text
     assert not any(c in shown for c in CANARIES)
-    assert dialog.highlighted_texts() == [s.placeholder for s in outgoing.spans]
-    assert len(outgoing.spans) >= 5 and "[PERSON_1]" in dialog.highlighted_texts()
+    assert dialog.highlighted_texts() == [s.placeholder for s in request.spans]
+    assert len(request.spans) >= 5 and "[PERSON_1]" in dialog.highlighted_texts()
     assert "127.0.0.1:9" in dialog.findChildren(type(dialog.summary))[0].text()
     assert dialog.cancel_button.isDefault() and not dialog.send_button.isDefault()
     dialog.show()
     qtbot.keyClick(dialog, Qt.Key.Key_Return)  # Enter picks the default: do not send
-    assert dialog.result() == OutgoingReviewDialog.DialogCode.Rejected
+    assert dialog.result() == FrontierReviewDialog.DialogCode.Rejected
     dialog.open()
     qtbot.mouseClick(dialog.send_button, Qt.MouseButton.LeftButton)
-    assert dialog.result() == OutgoingReviewDialog.DialogCode.Accepted
+    assert dialog.result() == FrontierReviewDialog.DialogCode.Accepted
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_ask_remote_is_offered_where_allowed_reviewed_sent_and_shown(
     note.write_text(NOTE, encoding="utf-8")
     window = make_window(embedder=real_embedder)
     qtbot.waitUntil(lambda: window.warm is not None, timeout=LONG)
-    remote = window.chat.remote
+    remote = window.chat.frontier_ask
     dialogs.texts.append("Other matter")
     qtbot.mouseClick(window.workspaces.new_button, Qt.MouseButton.LeftButton)
     assert not remote.button.isVisible()  # the policy does not name this workspace
@@ -113,7 +113,7 @@ def test_ask_remote_is_offered_where_allowed_reviewed_sent_and_shown(
     assert window.chat.conversation_id is None
     assert window.status.privacy_text() == OFFLINE_TEXT
 
-    # Approved: the remote model answers, in the transcript, and the indicator changes.
+    # Approved: the frontier model answers, in the transcript, and the indicator changes.
     dialogs.reviews.append(True)
     with qtbot.waitSignal(window.chat.answer_finished, timeout=LONG) as finished:
         qtbot.mouseClick(remote.button, Qt.MouseButton.LeftButton)

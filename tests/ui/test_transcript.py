@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QTextCursor, QTextDocument
 
-from app.desktop import Citation
+from app.desktop.facade import Citation
 from ui.transcript import TranscriptView, answer_markdown
 
 

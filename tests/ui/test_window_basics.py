@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.desktop import OFFLINE_TEXT
+from app.desktop.facade import OFFLINE_TEXT
 from tests.ui.window_helpers import ScriptedDialogs
 
 INTERACTIVE = (

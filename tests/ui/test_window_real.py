@@ -178,8 +178,8 @@ def test_a_matter_from_first_document_to_cited_answer_and_back_after_a_restart(
 
     # Restart: a new window on the same folders shows the conversation again.
     close_window(window)
-    worker = window.enclave._worker  # the search model's and the indexes' process has ended
-    assert worker is not None and not worker.running
+    indexes = window.enclave.indexes  # the search model's and the indexes' process has ended
+    assert indexes.started and not indexes.running
     window = make_window(embedder=real_embedder)
     aduro = next(w for w in window.enclave.workspaces.list() if w.name == "Aduro consulting")
     window.workspaces.select(aduro.id)
@@ -304,7 +304,7 @@ def test_drop_reindex_changed_and_remove(
         click(qtbot, window.documents.reindex_button)
     assert done.args[0].counts == {"indexed": 1}
     qtbot.waitUntil(lambda: window.documents.ingest_task is None, timeout=LONG)
-    hits = window.enclave.document_index(window.workspace).search("apixaban", k=1)
+    hits = window.enclave.index(window.workspace).search("apixaban", k=1)
     assert hits and "apixaban" in hits[0].chunk.text
 
     # Remove, after a confirmation naming the document.
@@ -314,4 +314,4 @@ def test_drop_reindex_changed_and_remove(
     click(qtbot, window.documents.remove_button)
     assert "ward-round.txt" in dialogs.asked[-1][1]
     qtbot.waitUntil(lambda: window.documents.model.rowCount() == 0, timeout=LONG)
-    assert window.enclave.document_index(window.workspace).documents() == []
+    assert window.enclave.index(window.workspace).documents() == []

@@ -28,7 +28,7 @@ class ScriptedDialogs:
         self.folders: list[Path | None] = []
         self.model_files: list[Path | None] = []
         self.save_targets: list[Path | None] = []
-        self.reviews: list[bool] = []  # answers to "send this to the remote model?"
+        self.reviews: list[bool] = []  # answers to "send this to the frontier model?"
         self.reviewed: list[Any] = []  # the OutgoingRequests shown
         self.asked: list[tuple[str, str]] = []
 
@@ -58,8 +58,8 @@ class ScriptedDialogs:
         self.asked.append((title, suggested))
         return self.save_targets.pop(0) if self.save_targets else None
 
-    def review_outgoing(self, outgoing: Any) -> bool:
-        self.reviewed.append(outgoing)
+    def review_request(self, request: Any) -> bool:
+        self.reviewed.append(request)
         return self.reviews.pop(0) if self.reviews else False
 
 

@@ -1,4 +1,4 @@
-"""app.desktop: the privacy indicator reads the guard and the ledger; transcripts and
+"""app.desktop.facade: the privacy indicator reads the guard and the ledger; transcripts and
 regeneration from the real history store; the citation passage from a real index."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.container import Enclave
-from app.desktop import OFFLINE_TEXT, privacy_status, regenerate_question, transcript
+from app.desktop.facade import OFFLINE_TEXT, privacy_status, regenerate_question, transcript
 from app.privacy.egress import GUARD
 
 
@@ -75,8 +75,8 @@ def test_an_old_duplicate_question_is_shown_once() -> None:
 def test_a_worker_that_cannot_start_is_reported_in_words() -> None:
     import sys
 
-    from app.desktop import WorkerProcessError
-    from app.desktop_worker import WorkerClient
+    from app.desktop.facade import WorkerProcessError
+    from app.desktop.worker import WorkerClient
 
     with pytest.raises(WorkerProcessError, match="stopped unexpectedly"):
         WorkerClient([sys.executable, "-c", "raise SystemExit(3)"])

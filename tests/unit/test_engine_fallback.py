@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.engines import EngineManager
+from app.chat.engines import EngineManager
 from models.errors import ModelLoadError
 from models.fake import ScriptedEngine
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.desktop import Citation, StoredMessage
-from app.export import conversation_html, conversation_markdown
+from app.desktop.facade import Citation, StoredMessage
+from app.library.export import conversation_html, conversation_markdown
 
 NOW = datetime(2025, 1, 2, 3, 4)
 

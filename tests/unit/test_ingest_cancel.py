@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.ingest import FileOutcome, IngestSummary, ingest_paths
+from app.library.ingest import FileOutcome, IngestSummary, ingest_paths
 from models.types import CancelToken
 from rag.index import IngestCancelled
 from rag.limits import ParseLimits

@@ -187,9 +187,9 @@ def test_remove_and_get(cat: ModelCatalog, tmp_path: Path) -> None:
     rec = cat.import_file(make_model(tmp_path / "dl"))
     cat.remove(rec.id)
     assert cat.list() == [] and not cat.path_of(rec).exists()
-    with pytest.raises(KeyError, match=r"no model 'tiny-qwen\.q8_0' is installed"):
+    with pytest.raises(CatalogError, match=r"no model 'tiny-qwen\.q8_0' is installed"):
         cat.get(rec.id)
-    with pytest.raises(KeyError):
+    with pytest.raises(CatalogError):
         cat.remove(rec.id)
 
 

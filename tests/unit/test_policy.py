@@ -119,7 +119,7 @@ def test_malformed_policy_fails_closed_with_a_clear_message(
     assert not policy.frontier_route_exists
     assert not policy.is_allowed("clinic-notes")
     assert policy.problem is not None
-    assert "remote models are disabled" in policy.problem
+    assert "frontier models are disabled" in policy.problem
     assert expected in policy.problem
     with pytest.raises(PolicyRefusal) as refused:
         policy.check("clinic-notes")

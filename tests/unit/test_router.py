@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from app.domains import DomainPrediction, decide_domain
-from app.router import (
+from app.routing.domains import DomainPrediction, decide_domain
+from app.routing.router import (
     ModelChoice,
     Overrides,
     PassOutcome,
@@ -97,7 +97,7 @@ class Case:
     domain: str
     tier: str
     samples: int
-    escalate: bool
+    frontier_offered: bool
     helpful: bool
 
 
@@ -116,14 +116,14 @@ CASES = [
          0.45, Overrides(), False, "law-3b", "legal", "self_consistency", 5, False, False),
     Case("lookup, medium support: direct", "What is the notice period?", pred("legal"),
          0.45, Overrides(), False, "law-3b", "legal", "direct", 1, False, False),
-    Case("weak support: sample, escalation helpful but not allowed", "What is the cap?",
+    Case("weak support: sample, frontier helpful but not allowed", "What is the cap?",
          pred("legal"), 0.3, Overrides(), False, "law-3b", "legal", "self_consistency", 5,
          False, True),
-    Case("weak support and the policy allows: escalate", "What is the cap?", pred("legal"),
+    Case("weak support and the policy allows: offer it", "What is the cap?", pred("legal"),
          0.3, Overrides(), True, "law-3b", "legal", "self_consistency", 5, True, True),
-    Case("strong support, policy allows: no escalation", "What is the cap?", pred("legal"),
+    Case("strong support, policy allows: no frontier offer", "What is the cap?", pred("legal"),
          0.8, Overrides(), True, "law-3b", "legal", "direct", 1, False, False),
-    Case("no source at all: direct, escalation helpful", "What is the cap?", pred("legal"),
+    Case("no source at all: direct, frontier helpful", "What is the cap?", pred("legal"),
          None, Overrides(), True, "law-3b", "legal", "direct", 1, True, True),
     Case("Think harder", "What is the cap?", pred("legal"), 0.8,
          Overrides(choice="think_harder"), False, "law-3b", "legal", "verify", 5, False, False),
@@ -146,10 +146,10 @@ CASES = [
 def test_decide_table(case: Case) -> None:
     signals = Signals(case.question, case.prediction, case.support, 3, case.allowed)
     route = decide(signals, MODELS, "smollm2", case.overrides, CFG)
-    got = (route.model_id, route.domain, route.tier, route.samples, route.escalate)
-    assert got == (case.model, case.domain, case.tier, case.samples, case.escalate)
-    assert route.escalation_helpful is case.helpful
-    assert route.escalation_allowed is case.allowed
+    got = (route.model_id, route.domain, route.tier, route.samples, route.frontier_offered)
+    assert got == (case.model, case.domain, case.tier, case.samples, case.frontier_offered)
+    assert route.frontier_helpful is case.helpful
+    assert route.frontier_allowed is case.allowed
     assert route.reasons, "a route always says why"
     assert route.token_budget == (
         CFG.reasoning_tokens if case.tier == "reasoning" else CFG.answer_tokens
@@ -169,11 +169,11 @@ def test_document_text_is_not_an_input() -> None:
     no document text reaches decide() (Signals has no field for it)."""
     fields = set(Signals.__dataclass_fields__)
     assert fields == {
-        "question", "prediction", "support", "n_sources", "escalation_allowed", "policy_note"
+        "question", "prediction", "support", "n_sources", "frontier_allowed", "policy_note"
     }  # fmt: skip
     a = decide(Signals("What is the cap?", pred("legal"), 0.6, 2), MODELS, "smollm2")
     b = decide(Signals("What is the cap?", pred("legal"), 0.6, 4), MODELS, "smollm2")
-    assert (a.model_id, a.tier, a.escalate) == (b.model_id, b.tier, b.escalate)
+    assert (a.model_id, a.tier, a.frontier_offered) == (b.model_id, b.tier, b.frontier_offered)
 
 
 @pytest.mark.parametrize(
@@ -201,13 +201,13 @@ class After:
     allowed: bool
     outcome: PassOutcome
     abstained: bool
-    escalate: bool
+    frontier_offered: bool
 
 
 AFTER = [
     After("agreeing samples, good support", 0.7, "auto", True,
           PassOutcome(5, 1.0, 1.0, False), False, False),
-    After("disagreeing samples: escalation helps, allowed", 0.5, "auto", True,
+    After("disagreeing samples: the frontier helps, allowed", 0.5, "auto", True,
           PassOutcome(5, 0.4, 0.8, False), False, True),
     After("disagreeing samples, not allowed", 0.5, "auto", False,
           PassOutcome(5, 0.4, 0.8, False), False, False),
@@ -215,9 +215,9 @@ AFTER = [
           PassOutcome(1, None, 0.0, False), True, False),
     After("the model said not found", 0.7, "auto", False,
           PassOutcome(1, None, None, True), True, False),
-    After("abstention with an allowed policy offers escalation", 0.7, "auto", True,
+    After("abstention with an allowed policy offers the frontier", 0.7, "auto", True,
           PassOutcome(1, None, None, True), True, True),
-    After("Quick never offers escalation", 0.3, "quick", True,
+    After("Quick never offers the frontier", 0.3, "quick", True,
           PassOutcome(1, None, 0.0, False), True, False),
 ]  # fmt: skip
 
@@ -225,12 +225,12 @@ AFTER = [
 @pytest.mark.parametrize("case", AFTER, ids=[c.name for c in AFTER])
 def test_reassess_table(case: After) -> None:
     before = Route(
-        "m", support=case.support, choice=case.choice, escalation_allowed=case.allowed,
+        "m", support=case.support, choice=case.choice, frontier_allowed=case.allowed,
         reasons=("before",),
     )  # fmt: skip
     after = reassess(before, case.outcome, CFG)
     assert after.abstained is case.abstained
-    assert after.escalate is case.escalate
+    assert after.frontier_offered is case.frontier_offered
     assert after.samples == case.outcome.samples
     assert after.confidence is not None and 0.0 <= after.confidence <= 1.0
     assert after.reasons[0] == "before" and len(after.reasons) > 1
@@ -242,7 +242,7 @@ def test_route_to_dict_is_json_ready() -> None:
     route = Route("m", reasons=("a", "b"), overrides=("tier",))
     data = route.to_dict()
     assert data["reasons"] == ["a", "b"] and data["overrides"] == ["tier"]
-    assert {"model_id", "domain", "tier", "samples", "escalate", "reasons"} <= set(data)
+    assert {"model_id", "domain", "tier", "samples", "frontier_offered", "reasons"} <= set(data)
     json.dumps(data)
 
 
@@ -292,8 +292,8 @@ def test_router_asks_the_policy_per_workspace() -> None:
                      default_model="smollm2")  # fmt: skip
     b = router.route("What is the cap?", workspace_id="clinic", support=0.2, n_sources=1,
                      default_model="smollm2")  # fmt: skip
-    assert a.escalate and not b.escalate
-    assert a.escalation_helpful and b.escalation_helpful
+    assert a.frontier_offered and not b.frontier_offered
+    assert a.frontier_helpful and b.frontier_helpful
     assert a.model_id == "law-3b" and a.router_ms is not None
     assert clf.seen == ["What is the cap?"] * 2
 
@@ -305,7 +305,7 @@ def test_router_a_broken_policy_never_opens_the_route() -> None:
     router = Router(policy=broken)  # type: ignore[arg-type]
     route = router.route("What is the cap?", workspace_id="w", support=None, n_sources=0,
                          default_model="smollm2")  # fmt: skip
-    assert not route.escalation_allowed and not route.escalate
+    assert not route.frontier_allowed and not route.frontier_offered
     assert route.model_id == "smollm2" and route.domain == "general"
 
 

@@ -9,14 +9,21 @@ from typing import Any
 
 import pytest
 
-from app.chat import ChatAnswer, ChatService, RouteDecided, SampleDone, Token
-from app.domains import DomainPrediction
-from app.engines import EngineManager
-from app.history import HistoryStore
-from app.prompting import NOT_FOUND_TEXT
-from app.router import ModelChoice, Router
+from app.chat.engines import EngineManager
+from app.chat.prompting import NOT_FOUND_TEXT
+from app.chat.service import (
+    AskOptions,
+    ChatAnswer,
+    ChatService,
+    RouteDecided,
+    SampleDone,
+    Token,
+)
+from app.library.history import HistoryStore
+from app.library.workspaces import Workspace
+from app.routing.domains import DomainPrediction
+from app.routing.router import ModelChoice, Router
 from app.settings import Settings
-from app.workspaces import Workspace
 from models.fake import ScriptedEngine
 from models.types import Message
 from rag.types import Chunk, Hit
@@ -92,7 +99,7 @@ class Fixture:
         self.ws = Workspace("ws", "WS", "now", tmp_path)
 
     def ask(self, question: str, **kw: Any) -> tuple[list[object], ChatAnswer]:
-        events = list(self.chat.ask(self.ws, question, **kw))
+        events = list(self.chat.ask(self.ws, question, AskOptions(**kw)))
         answer = events[-1]
         assert isinstance(answer, ChatAnswer)
         return events, answer
@@ -161,7 +168,11 @@ def test_quick_gives_one_direct_answer(tmp_path: Path, clinic_hits: list[Hit]) -
         tmp_path, [hit("Heparin was given.", 0.3)], {"clinic-m": ["Heparin was given [1]."]}
     )
     _, answer = f.ask("Is the dose of heparin right?", choice="quick")
-    assert (answer.route.tier, answer.route.samples, answer.route.escalate) == ("direct", 1, False)
+    assert (answer.route.tier, answer.route.samples, answer.route.frontier_offered) == (
+        "direct",
+        1,
+        False,
+    )
     assert len(f.engines_made["clinic-m"].calls) == 1
 
 
@@ -177,7 +188,7 @@ def test_an_unsupported_answer_abstains_instead_of_guessing(tmp_path: Path) -> N
     assert stored.content == NOT_FOUND_TEXT and stored.meta["route"]["abstained"] is True
 
 
-def test_abstention_offers_escalation_only_when_the_policy_allows(tmp_path: Path) -> None:
+def test_abstention_offers_the_frontier_only_when_the_policy_allows(tmp_path: Path) -> None:
     hits = [hit("The clinic opens at nine in the morning on weekdays.", 0.27)]
     for allowed in (False, True):
         f = Fixture(
@@ -187,8 +198,8 @@ def test_abstention_offers_escalation_only_when_the_policy_allows(tmp_path: Path
             allowed,
         )
         _, answer = f.ask("What dose of furosemide was given?", tier="direct")
-        assert answer.route.escalate is allowed
-        assert any("remote model" in n for n in answer.notices) is allowed
+        assert answer.route.frontier_offered is allowed
+        assert any("frontier model" in n for n in answer.notices) is allowed
 
 
 def test_no_source_means_not_found_without_generation(tmp_path: Path) -> None:
@@ -224,9 +235,9 @@ def test_an_instruction_inside_a_document_does_not_change_the_route(tmp_path: Pa
         routes.append(answer.route)
         assert set(f.engines_made) == {"clinic-m"}
     a, b = routes
-    keys = ("model_id", "domain", "tier", "samples", "escalate", "escalation_helpful")
+    keys = ("model_id", "domain", "tier", "samples", "frontier_offered", "frontier_helpful")
     assert [getattr(a, k) for k in keys] == [getattr(b, k) for k in keys]
-    assert not b.escalate and b.model_id == "clinic-m" and b.tier == "direct"
+    assert not b.frontier_offered and b.model_id == "clinic-m" and b.tier == "direct"
     assert "evil" not in " ".join(b.reasons)
 
 

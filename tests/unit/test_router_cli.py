@@ -7,20 +7,20 @@ from typing import Any
 
 import pytest
 
-from app.chat import ChatAnswer, Route, Token
+from app.chat.prompting import NOT_FOUND_TEXT
+from app.chat.service import AskOptions, ChatAnswer, Route, Token
 from app.cli import build_parser
 from app.cli.chat import cmd_ask, format_route
-from app.prompting import NOT_FOUND_TEXT
 
 
 class FakeChat:
     def __init__(self, answer: ChatAnswer, streamed: list[str]) -> None:
         self.answer = answer
         self.streamed = streamed
-        self.kwargs: dict[str, Any] = {}
+        self.options = AskOptions()
 
-    def ask(self, ws: object, question: str, **kwargs: Any) -> Any:
-        self.kwargs = kwargs
+    def ask(self, ws: object, question: str, options: AskOptions, **kwargs: Any) -> Any:
+        self.options = options
         for piece in self.streamed:
             yield Token(piece)
         yield self.answer
@@ -56,7 +56,7 @@ def test_overrides_reach_the_chat_service(flags: list[str], expected: dict[str, 
     chat = FakeChat(answer("A [1].", Route("m")), [])
     assert cmd_ask(args, FakeEnclave(chat)) == 0  # type: ignore[arg-type]
     for key, value in expected.items():
-        assert chat.kwargs[key] == value
+        assert getattr(chat.options, key) == value
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_a_streamed_answer_is_not_printed_twice(capsys: pytest.CaptureFixture[st
 
 def test_format_route() -> None:
     line = format_route(
-        answer("A", Route("law", "legal", "verify", 5, agreement=0.6, escalate=True))
+        answer("A", Route("law", "legal", "verify", 5, agreement=0.6, frontier_offered=True))
     )
     assert line.startswith("route: law, legal, verify, 5 samples, agreement 0.60")
-    assert "remote model" in line
+    assert "frontier model" in line

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.domains import DomainClassifier, DomainExamplesError, load_examples
+from app.routing.domains import DomainClassifier, DomainExamplesError, load_examples
 from rag.embedder import HashEmbedder
 
 EXAMPLES = {
@@ -91,7 +91,7 @@ def test_the_fast_path_scores_like_the_plain_python_rule() -> None:
     clf = DomainClassifier(HashEmbedder(256), EXAMPLES, k=2)
     for question in ("heparin dose clause", "meeting notes", "termination notice patient"):
         vector = HashEmbedder(256).embed([question])[0]
-        plain = clf.classify_vector(vector, clf._example_vectors())
+        plain = clf.classify_vector(vector, clf.example_vectors())
         fast = clf.classify(question)
         assert fast.scores == pytest.approx(plain.scores, abs=1e-3)
         assert (fast.domain, fast.confident) == (plain.domain, plain.confident)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from app import evaluation
+from app.checks import evaluation
 from app.cli.eval import render_markdown
+from app.errors import EnclaveError
 
 
 def test_wilson_interval() -> None:
@@ -32,7 +33,7 @@ def test_seeded_sample_is_reproducible() -> None:
      (0, 10, [], False)],
 )  # fmt: skip
 def test_overlaps(start: int, end: int, spans: list[tuple[int, int]], expected: bool) -> None:
-    assert evaluation._overlaps(start, end, spans) is expected
+    assert evaluation.overlaps(start, end, spans) is expected
 
 
 def record(gold: str, draft: str | None, label: str | None, abstained: bool) -> dict[str, object]:
@@ -49,7 +50,7 @@ def test_pubmedqa_summary_counts_drafts_and_selective_accuracy() -> None:
         record("no", "no", "not_found", True),
         record("maybe", None, None, False),
     ]
-    s = evaluation._pubmedqa_summary(rs)  # type: ignore[arg-type]
+    s = evaluation.pubmedqa_summary(rs)  # type: ignore[arg-type]
     assert s["accuracy"] == 0.5 and s["parsed"] == 0.75 and s["abstained"] == 0.25
     assert s["selective_accuracy"] == pytest.approx(1 / 3, abs=1e-3)
     assert s["seconds_per_q"] == 2.0 and s["prompt_evaluated_per_q"] == 400
@@ -61,7 +62,7 @@ def test_cuad_summaries() -> None:
         {"impossible": True, "abstain": False, "support": 0.4, "gold_in_top_k": False},
         {"impossible": False, "abstain": False, "support": 0.5, "gold_in_top_k": True},
     ]
-    ro = evaluation._cuad_retrieval_summary(retrieval)
+    ro = evaluation.cuad_retrieval_summary(retrieval)
     assert ro["abstained_on_unanswerable"] == 0.5 and ro["gold_span_in_top_k"] == 1.0
     generated = [
         {"impossible": True, "not_found": False, "abstained_by_router": False, "tier": "direct",
@@ -72,13 +73,13 @@ def test_cuad_summaries() -> None:
                                           {"overlaps_gold": False, "verified": False}],
          "seconds": 1.0, "generated": 5, "prompt_tokens": 9, "prompt_evaluated": 9},
     ]  # fmt: skip
-    g = evaluation._cuad_generation_summary(generated)
+    g = evaluation.cuad_generation_summary(generated)
     assert g["unanswerable_answered_with_a_citation"] == 1
     assert g["citation_precision"] == 0.5 and g["verified_quotes"] == 0.5
 
 
 def test_report_renders_every_section(tmp_path: Path) -> None:
-    tiers = {"direct": evaluation._pubmedqa_summary([record("yes", "yes", "yes", False)])}  # type: ignore[list-item]
+    tiers = {"direct": evaluation.pubmedqa_summary([record("yes", "yes", "yes", False)])}  # type: ignore[list-item]
     pubmedqa = {"questions": 1, "seed": 0, "majority_baseline": 1.0,
                 "gold_distribution": {"yes": 1}, "tiers": tiers}  # fmt: skip
     routing = {"questions": 3, "accuracy": 1.0, "accuracy_ci95": [0.4, 1.0],
@@ -90,7 +91,7 @@ def test_report_renders_every_section(tmp_path: Path) -> None:
 def test_unreadable_data_is_reported_in_words(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{not json\n")
-    with pytest.raises(ValueError, match="not JSON lines"):
+    with pytest.raises(EnclaveError, match="not JSON lines"):
         evaluation.read_jsonl(bad)
-    with pytest.raises(ValueError, match="cannot be read"):
+    with pytest.raises(EnclaveError, match="cannot be read"):
         evaluation.read_jsonl(tmp_path / "missing.jsonl")

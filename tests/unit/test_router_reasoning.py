@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from app.reasoning import (
+from app.chat.reasoning import (
     SampleDone,
     TierResult,
     Token,

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from app.secrets import (
+from app.frontier.keys import (
     SERVICE_NAME,
     ApiKey,
+    KeyStore,
+    KeyStoreError,
     NoSecureStorage,
-    SecretsError,
-    SecretStore,
 )
 
 KEY = "sk-unit-test-5a4b3c2d1e"
@@ -57,13 +57,13 @@ def test_api_key_hides_its_value() -> None:
     with pytest.raises(TypeError):
         pickle.dumps(key)
     for bad in ("", "   ", "a\nb", "x" * 5000):
-        with pytest.raises(ValueError):
+        with pytest.raises(KeyStoreError):
             ApiKey(bad)
 
 
 def test_keyring_round_trip() -> None:
     backend = MemoryKeyring()
-    store = SecretStore(backend, trust_backend=True)
+    store = KeyStore(backend, trust_backend=True)
     assert store.status().secure
     assert store.set_api_key("gateway", KEY) == "keyring"
     assert backend.store == {(SERVICE_NAME, "frontier-api-key:gateway"): KEY}
@@ -77,7 +77,7 @@ def test_keyring_round_trip() -> None:
 
 @pytest.mark.parametrize("backend", [PlaintextKeyring(), object()])
 def test_insecure_backends_are_refused_and_nothing_is_stored(backend: Any) -> None:
-    store = SecretStore(backend)
+    store = KeyStore(backend)
     status = store.status()
     assert not status.secure and "no secure key store" in status.message
     with pytest.raises(NoSecureStorage, match="memory for this session only"):
@@ -87,7 +87,7 @@ def test_insecure_backends_are_refused_and_nothing_is_stored(backend: Any) -> No
 
 
 def test_session_only_key_lives_in_memory() -> None:
-    store = SecretStore(PlaintextKeyring())
+    store = KeyStore(PlaintextKeyring())
     assert store.keep_for_session("gateway", KEY) == "session"
     fetched = store.get_api_key("gateway")
     assert fetched is not None and fetched.reveal() == KEY
@@ -101,8 +101,8 @@ def test_a_failing_keyring_says_so_without_the_key() -> None:
         def set_password(self, service: str, user: str, value: str) -> None:
             raise RuntimeError(f"cannot store {value}")
 
-    with pytest.raises(SecretsError) as error:
-        SecretStore(Broken(), trust_backend=True).set_api_key("gateway", KEY)
+    with pytest.raises(KeyStoreError) as error:
+        KeyStore(Broken(), trust_backend=True).set_api_key("gateway", KEY)
     assert KEY not in str(error.value) and error.value.__cause__ is None
 
 
@@ -114,7 +114,7 @@ def test_headless_machine_has_no_secure_backend_and_writes_nothing(
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / ".local" / "share"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / ".config"))
-    store = SecretStore()
+    store = KeyStore()
     assert not store.status().secure
     with pytest.raises(NoSecureStorage):
         store.set_api_key("gateway", KEY)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from app.history import HistoryStore
-from app.workspaces import WorkspaceError, WorkspaceRegistry, workspace_id_for
+from app.library.history import HistoryStore
+from app.library.workspaces import WorkspaceError, WorkspaceRegistry, workspace_id_for
 from rag.types import Citation
 
 

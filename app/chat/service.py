@@ -2,8 +2,8 @@
 
 `ChatService.ask` is a generator run on the caller's thread (a CLI main thread or a UI worker
 thread); tokens come from the model's own inference thread through the engine's queue.
-The router (app.router) picks the specialist model and the compute tier before generation, and
-decides afterwards whether the answer is confident enough to give or must abstain.
+The router (app.routing.router) picks the specialist model and the compute tier before
+generation, and decides afterwards whether the answer is confident enough to give or must abstain.
 """
 
 from __future__ import annotations
@@ -13,21 +13,32 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from app.prompting import NOT_FOUND_TEXT, build_messages, user_turn
-from app.reasoning import SampleDone, TierResult, Token, is_not_found, run_tier, verify_claims
-from app.router import Choice, Overrides, PassOutcome, Route, Router, Tier, reassess
+from app.chat.prompting import NOT_FOUND_TEXT, build_messages, user_turn
+from app.chat.reasoning import SampleDone, TierResult, Token, is_not_found, run_tier, verify_claims
+from app.errors import EnclaveError
+from app.routing.router import (
+    AnsweredBy,
+    Choice,
+    Overrides,
+    PassOutcome,
+    Route,
+    Router,
+    Tier,
+    reassess,
+)
 from models.types import CancelToken, GenerationOptions, GenerationStats, Message
 from rag.citations import build_citations
 from rag.types import Citation, Hit
 
 if TYPE_CHECKING:
-    from app.engines import EngineManager
-    from app.history import HistoryStore
+    from app.chat.engines import EngineManager
+    from app.library.history import HistoryStore
+    from app.library.workspaces import Workspace
     from app.settings import Settings
-    from app.workspaces import Workspace
     from rag.index import DocumentIndex
 
 __all__ = [
+    "AskOptions",
     "ChatAnswer",
     "ChatError",
     "ChatEvent",
@@ -40,8 +51,25 @@ __all__ = [
 ]
 
 
-class ChatError(ValueError):
+class ChatError(EnclaveError):
     """The question could not be asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class AskOptions:
+    """One question's choices, from the CLI's flags or the window's buttons. None everywhere
+    means: the settings and the router decide."""
+
+    conversation_id: str | None = None  # continue this conversation (else a new one)
+    k: int | None = None  # sources to retrieve (default: settings.top_k_sources)
+    choice: Choice = "auto"  # "quick", "think_harder"
+    domain: str | None = None
+    tier: Tier | None = None
+    samples: int | None = None
+    model_id: str | None = None
+
+    def overrides(self) -> Overrides:
+        return Overrides(self.choice, self.domain, self.tier, self.model_id, self.samples)
 
 
 @dataclass(frozen=True)
@@ -138,23 +166,19 @@ class ChatService:
         self,
         workspace: Workspace,
         question: str,
+        options: AskOptions | None = None,
         *,
-        conversation_id: str | None = None,
-        model_id: str | None = None,
         cancel: CancelToken | None = None,
-        k: int | None = None,
-        choice: Choice = "auto",
-        domain: str | None = None,
-        tier: Tier | None = None,
-        samples: int | None = None,
     ) -> Iterator[ChatEvent]:
         """Answer `question` from the workspace's documents.
 
         Events: SourcesFound, RouteDecided, then Token pieces (streamed for the direct and
         reasoning tiers; the final answer at once for the sampling tiers), SampleDone progress,
-        and last the ChatAnswer. `choice` ("auto", "quick", "think_harder"), `domain`, `tier`,
-        `samples` and `model_id` override the router for this question.
+        and last the ChatAnswer. `options` (AskOptions) continue a conversation and override
+        the router for this question.
         """
+        options = options or AskOptions()
+        conversation_id, k = options.conversation_id, options.k
         question = question.strip()
         if not question:
             raise ChatError("The question is empty.")
@@ -170,7 +194,7 @@ class ChatService:
         earlier = self._earlier_turns(conv.id)
         sources = self.relevant_sources(workspace, question, k or settings.top_k_sources)
         yield SourcesFound(sources)
-        overrides = Overrides(choice, domain, tier, model_id, samples)
+        overrides = options.overrides()
         route = self.router.route(
             question,
             workspace_id=workspace.id,
@@ -197,15 +221,15 @@ class ChatService:
         load_notices = self._engines.take_notices()
         messages = build_messages(question, sources, earlier)
         budget = route.token_budget or settings.max_answer_tokens
-        options = GenerationOptions(max_tokens=budget, temperature=settings.temperature)
+        generation = GenerationOptions(max_tokens=budget, temperature=settings.temperature)
         result: TierResult | None = None
         adaptive = self.router.config.first_pass_samples if route.choice == "auto" else 0
         for event in run_tier(
             engine,
             messages,
-            tier=route.tier,
+            tier=_local_tier(route.tier),
             samples=route.samples,
-            options=options,
+            options=generation,
             sample_temperature=self.router.config.sample_temperature,
             adaptive_first_pass=0 if "samples" in route.overrides else adaptive,
             yes_no=route.question_type == "yes_no",
@@ -337,15 +361,22 @@ def _support(sources: list[Hit]) -> float | None:
     return 0.0 if sources else None
 
 
+def _local_tier(tier: AnsweredBy) -> Tier:
+    """The router's tier for a local answer (it never chooses the frontier route itself)."""
+    if tier == "frontier":
+        raise ChatError("The frontier route is taken through app.frontier, not ChatService.ask.")
+    return tier
+
+
 def _offers(route: Route) -> list[str]:
     """What the user can do about an abstention: think harder, or the frontier route."""
     offers = []
     if route.tier != "verify" and route.samples != 0:
         offers.append('Ask again with "Think harder" to let the model try several answers.')
-    if route.escalate:
+    if route.frontier_offered:
         offers.append(
-            "Your administrator allows a larger remote model for this workspace: you can send "
-            'this question to it with "Ask remote…" (or `enclave ask --frontier`); you will see '
+            "Your administrator allows a larger frontier model for this workspace: you can send "
+            'this question to it with "Ask frontier…" (or `enclave ask --frontier`); you will see '
             "exactly what is sent, redacted, first."
         )
     return offers

@@ -29,6 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from app.errors import EnclaveError
+
 if TYPE_CHECKING:
     from app.container import Enclave
     from rag.index import IngestReport, SearchMode
@@ -44,7 +46,7 @@ __all__ = [
     "serve",
 ]
 
-WORKER_ARGS = ("-m", "app.desktop_worker")  # packaging/enclave_entry.py routes it when frozen
+WORKER_ARGS = ("-m", "app.desktop.worker")  # packaging/enclave_entry.py routes it when frozen
 
 # The index methods the window may call (anything else is refused by the child).
 INDEX_METHODS = frozenset({"search", "chunk", "documents", "document", "remove", "ingest_file"})
@@ -55,7 +57,7 @@ _STOPPED = (
 )
 
 
-class WorkerProcessError(RuntimeError):
+class WorkerProcessError(EnclaveError):
     """The worker process failed or stopped; the message says so in words."""
 
 
@@ -189,6 +191,11 @@ class WorkerClient:
             answer.put((False, WorkerProcessError(_STOPPED)))
 
     @property
+    def pid(self) -> int:
+        """The worker process's id."""
+        return int(self._proc.pid)
+
+    @property
     def running(self) -> bool:
         return self._proc.poll() is None
 
@@ -315,7 +322,12 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> int:
         with send_lock:
             _write_frame(out, (rid, ok, body))
 
+    from app.bootstrap import record_egress
+    from app.logfile import open_log
+
     enclave = Enclave()
+    open_log(enclave.paths.logs)
+    record_egress(enclave.ledger)
     try:
         embedder = enclave.embedder
     except Exception as exc:
@@ -355,7 +367,7 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> int:
 
 
 def main() -> int:
-    """`python -m app.desktop_worker`: the child's entry point."""
+    """`python -m app.desktop.worker`: the child's entry point."""
     from app.bootstrap import secure_process
 
     secure_process()  # telemetry off and the egress guard on, before torch or chromadb
@@ -366,7 +378,7 @@ def main() -> int:
 
 if __name__ == "__main__":
     # Run the module imported under its own name, so the exceptions it sends back pickle as
-    # app.desktop_worker.X (which the window can load), not as __main__.X.
-    from app.desktop_worker import main as _main
+    # app.desktop.worker.X (which the window can load), not as __main__.X.
+    from app.desktop.worker import main as _main
 
     raise SystemExit(_main())

@@ -1,5 +1,5 @@
 """What would leave this computer, for review: the exact outgoing text of a frontier request,
-with every redaction's place in it, and its rendering for a terminal (`--show-outgoing`).
+with every redaction's place in it, and its rendering for a terminal (`--show-request`).
 The desktop's review dialog highlights the same spans."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ if TYPE_CHECKING:
     from app.privacy.policy import Endpoint
     from app.privacy.redaction import RedactionSession
 
-__all__ = ["OutgoingRequest", "OutgoingSpan", "display", "join_parts", "render_for_terminal"]
+__all__ = ["FrontierRequest", "RedactedSpan", "display", "join_parts", "render_for_terminal"]
 
 
 @dataclass(frozen=True)
-class OutgoingSpan:
+class RedactedSpan:
     """A redaction in the outgoing text: offsets in `display_text` and in its message."""
 
     display_start: int
@@ -31,7 +31,7 @@ class OutgoingSpan:
 
 
 @dataclass(frozen=True)
-class OutgoingRequest:
+class FrontierRequest:
     """Exactly what `send()` would post, for review. Its redaction mapping never leaves memory."""
 
     id: str
@@ -41,7 +41,7 @@ class OutgoingRequest:
     body: bytes = field(repr=False)
     request_sha256: str
     display_text: str = field(repr=False)
-    spans: tuple[OutgoingSpan, ...] = field(repr=False)
+    spans: tuple[RedactedSpan, ...] = field(repr=False)
     redaction_counts: Mapping[str, int]
     review_required: bool
     chunks_sent: int
@@ -82,9 +82,9 @@ def join_parts(
 
 def display(
     messages: Sequence[Message], spans_by_message: Mapping[int, list[tuple[int, int, Any]]]
-) -> tuple[str, tuple[OutgoingSpan, ...]]:
+) -> tuple[str, tuple[RedactedSpan, ...]]:
     out: list[str] = []
-    spans: list[OutgoingSpan] = []
+    spans: list[RedactedSpan] = []
     offset = 0
     for index, message in enumerate(messages):
         header = f"--- {message.role} ---\n"
@@ -92,7 +92,7 @@ def display(
         offset += len(header)
         for start, end, span in spans_by_message.get(index, []):
             spans.append(
-                OutgoingSpan(
+                RedactedSpan(
                     offset + start, offset + end, index, start, end, span.kind, span.placeholder
                 )
             )
@@ -101,12 +101,12 @@ def display(
     return "".join(out), tuple(spans)
 
 
-def render_for_terminal(outgoing: OutgoingRequest) -> str:
-    """What `--show-outgoing` prints: destination, counts, hash, and the exact text, marked."""
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(outgoing.redaction_counts.items())) or "none"
+def render_for_terminal(request: FrontierRequest) -> str:
+    """What `--show-request` prints: destination, counts, hash, and the exact text, marked."""
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(request.redaction_counts.items())) or "none"
     return (
-        f"Destination: {outgoing.endpoint.base_url} (model {outgoing.endpoint.model})\n"
-        f"Redactions: {counts}; sources sent: {outgoing.chunks_sent}\n"
-        f"Request sha256: {outgoing.request_sha256}\n"
-        f"Exact outgoing text (redactions marked ⟦ ⟧):\n{outgoing.marked_text()}"
+        f"Destination: {request.endpoint.base_url} (model {request.endpoint.model})\n"
+        f"Redactions: {counts}; sources sent: {request.chunks_sent}\n"
+        f"Request sha256: {request.request_sha256}\n"
+        f"Exact outgoing text (redactions marked ⟦ ⟧):\n{request.marked_text()}"
     )

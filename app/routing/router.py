@@ -31,12 +31,14 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from app.domains import DomainClassifier, DomainPrediction
+    from app.routing.domains import DomainClassifier, DomainPrediction
     from models.catalog import ModelCatalog
     from rag.embedder import Embedder
 
 Tier = Literal["direct", "reasoning", "self_consistency", "verify"]
 Choice = Literal["auto", "quick", "think_harder"]
+# What answered: a local tier, or the frontier route (app.frontier) when the person sent it.
+AnsweredBy = Tier | Literal["frontier"]
 QuestionType = Literal["lookup", "yes_no", "reasoning", "summary"]
 TIERS: tuple[Tier, ...] = ("direct", "reasoning", "self_consistency", "verify")
 CHOICES: tuple[Choice, ...] = ("auto", "quick", "think_harder")
@@ -51,9 +53,11 @@ class Route:
 
     model_id: str
     domain: str = "general"
-    tier: str = "direct"
+    tier: AnsweredBy = "direct"
     samples: int = 1
-    escalate: bool = False  # offer the frontier route: it would help AND the policy allows it
+    frontier_offered: bool = (
+        False  # offer the frontier route: it would help AND the policy allows it
+    )
     reasons: tuple[str, ...] = ()
     domain_score: float | None = None
     domain_margin: float | None = None
@@ -63,9 +67,9 @@ class Route:
     agreement: float | None = None  # share of samples that agree with the chosen answer
     confidence: float | None = None
     abstained: bool = False
-    escalation_helpful: bool = False
-    escalation_allowed: bool = False
-    choice: str = "auto"
+    frontier_helpful: bool = False
+    frontier_allowed: bool = False
+    choice: Choice = "auto"
     overrides: tuple[str, ...] = ()  # what the user set by hand: "model", "domain", "tier", ...
     router_ms: float | None = None
 
@@ -97,7 +101,7 @@ class RouterConfig:
     reasoning_tokens: int = 512  # reasoning tier: the reasoning and the answer
     sample_temperature: float = 0.8
     min_confidence: float = 0.35  # below this the answer abstains instead of guessing
-    low_agreement: float = 0.6  # below this the samples disagree: escalation would help
+    low_agreement: float = 0.6  # below this the samples disagree: the frontier would help
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ class Signals:
     prediction: DomainPrediction | None
     support: float | None  # best similarity of a relevant source; None: nothing retrieved
     n_sources: int
-    escalation_allowed: bool = False
+    frontier_allowed: bool = False
     policy_note: str = ""  # why the policy allows or refuses (no secrets, no content)
 
 
@@ -251,27 +255,27 @@ def decide(
     helpful = weak and overrides.choice != "quick"  # Quick: the user wants no detour
     if helpful:
         reasons.append("weak support: a larger model might help")
-    allowed = signals.escalation_allowed
+    allowed = signals.frontier_allowed
     if helpful:
         reasons.append(
-            "escalation allowed by the policy"
+            "frontier route allowed by the policy"
             if allowed
-            else "escalation not allowed by the policy"
+            else "frontier route not allowed by the policy"
         )
     return Route(
         model_id=model_id,
         domain=domain,
         tier=tier,
         samples=samples,
-        escalate=helpful and allowed,
+        frontier_offered=helpful and allowed,
         reasons=tuple(reasons),
         domain_score=None if pred is None else round(pred.score, 4),
         domain_margin=None if pred is None else round(pred.margin, 4),
         question_type=qtype,
         support=None if support is None else round(support, 4),
         token_budget=budget,
-        escalation_helpful=helpful,
-        escalation_allowed=allowed,
+        frontier_helpful=helpful,
+        frontier_allowed=allowed,
         choice=overrides.choice,
         overrides=tuple(set_by_user),
     )
@@ -306,7 +310,7 @@ def reassess(
     outcome: PassOutcome,
     config: RouterConfig = RouterConfig(),
 ) -> Route:
-    """After generation: confidence, abstention and escalation, with reasons. Pure."""
+    """After generation: confidence, abstention and the frontier offer, with reasons. Pure."""
     reasons = list(route.reasons)
     conf = confidence(route.support, outcome.agreement, outcome.claim_support, config)
     abstain = outcome.model_abstained
@@ -321,18 +325,18 @@ def reassess(
         reasons.append(f"confidence {conf:.2f} below {config.min_confidence:.2f}: abstained")
     else:
         reasons.append(f"confidence {conf:.2f}")
-    helpful = route.escalation_helpful or (
+    helpful = route.frontier_helpful or (
         route.choice != "quick"
         and (
             abstain or (outcome.agreement is not None and outcome.agreement < config.low_agreement)
         )
     )
-    if helpful and not route.escalation_helpful:
+    if helpful and not route.frontier_helpful:
         reasons.append(
             "low agreement or no answer: a larger model might help"
             + (
                 "; the policy allows it"
-                if route.escalation_allowed
+                if route.frontier_allowed
                 else "; the policy does not allow it"
             )
         )
@@ -342,20 +346,20 @@ def reassess(
         agreement=None if outcome.agreement is None else round(outcome.agreement, 4),
         confidence=conf,
         abstained=abstain,
-        escalation_helpful=helpful,
-        escalate=helpful and route.escalation_allowed,
+        frontier_helpful=helpful,
+        frontier_offered=helpful and route.frontier_allowed,
         reasons=tuple(reasons),
     )
 
 
-class EscalationPolicy(Protocol):
+class FrontierPolicy(Protocol):
     """What the router asks the administrator's policy (app.privacy.policy.Policy)."""
 
     def is_allowed(self, workspace_id: str) -> bool: ...
 
 
 CatalogLike = Callable[[], Sequence[ModelChoice]]
-PolicyProvider = Callable[[], EscalationPolicy | None]
+PolicyProvider = Callable[[], FrontierPolicy | None]
 
 
 @dataclass
@@ -385,12 +389,12 @@ class Router:
         if overrides.domain is None:
             clf = self.classifier()
             prediction = None if clf is None else clf.classify(question)
-        allowed, note = self._escalation(workspace_id)
+        allowed, note = self._frontier_allowed(workspace_id)
         signals = Signals(question, prediction, support, n_sources, allowed, note)
         route = decide(signals, list(self.models()), default_model, overrides, self.config)
         return replace(route, router_ms=round((time.perf_counter() - started) * 1000, 2))
 
-    def _escalation(self, workspace_id: str) -> tuple[bool, str]:
+    def _frontier_allowed(self, workspace_id: str) -> tuple[bool, str]:
         try:
             policy = self.policy()
         except Exception:  # a broken policy never opens the route
@@ -418,7 +422,7 @@ def build_router(
     """The app's router: the classifier is built on first use from the shared embedder (its
     example vectors cached under `cache_dir`), with the organisation's own examples from
     `config_dir/routing_examples.jsonl` when that file exists."""
-    from app.domains import EXAMPLES_FILENAME, DomainClassifier, load_examples
+    from app.routing.domains import EXAMPLES_FILENAME, DomainClassifier, load_examples
 
     lock = threading.Lock()
     built: list[DomainClassifier] = []

@@ -24,14 +24,15 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.chat import ChatAnswer
-from app.reasoning import decision_label
-from app.router import Tier, confidence
+from app.chat.reasoning import decision_label
+from app.chat.service import AskOptions, ChatAnswer
+from app.errors import EnclaveError
+from app.routing.router import Tier, confidence
 from rag.types import Page, ParsedDocument
 
 if TYPE_CHECKING:
     from app.container import Enclave
-    from app.workspaces import Workspace
+    from app.library.workspaces import Workspace
 
 Progress = Callable[[str], None]
 LABELS = ("yes", "no", "maybe")
@@ -58,18 +59,18 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise ValueError(f"The evaluation file {path} cannot be read: {exc}") from exc
+        raise EnclaveError(f"The evaluation file {path} cannot be read: {exc}") from exc
     try:
         return [json.loads(line) for line in lines if line.strip()]
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not JSON lines: {exc}") from exc
+        raise EnclaveError(f"{path} is not JSON lines: {exc}") from exc
 
 
 def _ingest_texts(
     enclave: Enclave, ws: Workspace, docs: Iterable[tuple[str, str]], progress: Progress
 ) -> int:
     """Index (name, text) pairs that are not indexed yet; returns how many were added."""
-    index = enclave.index(ws)
+    index = enclave.workspaces.index(ws, enclave.embedder)  # maintenance methods: in-process
     known = {d.name for d in index.documents() if d.status in ("indexed", "indexed_with_warnings")}
     added = 0
     for name, text in docs:
@@ -87,7 +88,7 @@ def _ask(
     enclave: Enclave, ws: Workspace, question: str, tier: Tier | None, samples: int | None
 ) -> ChatAnswer:
     result: ChatAnswer | None = None
-    for event in enclave.chat.ask(ws, question, tier=tier, samples=samples):
+    for event in enclave.chat.ask(ws, question, AskOptions(tier=tier, samples=samples)):
         if isinstance(event, ChatAnswer):
             result = event
     assert result is not None
@@ -174,13 +175,13 @@ def eval_pubmedqa(
         "majority_baseline": round(max(gold_counts.values()) / max(1, len(chosen)), 4),
         "gold_distribution": dict(gold_counts),
         "tiers": {
-            tier: _pubmedqa_summary([r for r in records if r["tier"] == tier]) for tier in tiers
+            tier: pubmedqa_summary([r for r in records if r["tier"] == tier]) for tier in tiers
         },
         "records": records,
     }
 
 
-def _pubmedqa_summary(rs: list[dict[str, Any]]) -> dict[str, Any]:
+def pubmedqa_summary(rs: list[dict[str, Any]]) -> dict[str, Any]:
     n = len(rs)
     correct_draft = sum(r["draft_label"] == r["gold"] for r in rs)
     answered = [r for r in rs if not r["abstained"]]
@@ -220,7 +221,7 @@ def _cost_summary(rs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # -- CUAD ---------------------------------------------------------------------------------
-def _overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+def overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(start < e and s < end for s, e in spans)
 
 
@@ -255,7 +256,7 @@ def eval_cuad(
         sims = [h.dense_similarity for h in sources if h.dense_similarity is not None]
         support = max(sims) if sims else (0.0 if sources else None)
         conf = confidence(support, None, None, cfg)
-        hit = any(_overlaps(h.chunk.start, h.chunk.end, q["spans"]) for h in sources)
+        hit = any(overlaps(h.chunk.start, h.chunk.end, q["spans"]) for h in sources)
         retrieval.append({"id": q["id"], "impossible": q["impossible"], "support": support,
                           "abstain": support is None or conf < cfg.min_confidence,
                           "no_sources": not sources, "gold_in_top_k": hit})  # fmt: skip
@@ -266,7 +267,7 @@ def eval_cuad(
     for i, q in enumerate([*unanswerable, *answerable], 1):
         answer = _ask(enclave, q["ws"], q["q"], tier, None)
         cites = [
-            {"overlaps_gold": _overlaps(c.start, c.end, q["spans"]), "verified": c.verified}
+            {"overlaps_gold": overlaps(c.start, c.end, q["spans"]), "verified": c.verified}
             for c in answer.citations
         ]
         generated.append(
@@ -291,8 +292,8 @@ def eval_cuad(
         "k": k,
         "seed": seed,
         "ingest_seconds": round(ingest_s, 1),
-        "retrieval_only": _cuad_retrieval_summary(retrieval),
-        "generation": _cuad_generation_summary(generated),
+        "retrieval_only": cuad_retrieval_summary(retrieval),
+        "generation": cuad_generation_summary(generated),
         "records": {"retrieval": retrieval, "generation": generated},
     }
 
@@ -301,7 +302,7 @@ def is_model_nf(answer: ChatAnswer) -> bool:
     return decision_label(answer.draft) == "not_found"
 
 
-def _cuad_retrieval_summary(rs: list[dict[str, Any]]) -> dict[str, Any]:
+def cuad_retrieval_summary(rs: list[dict[str, Any]]) -> dict[str, Any]:
     un = [r for r in rs if r["impossible"]]
     an = [r for r in rs if not r["impossible"]]
     abst_un = sum(r["abstain"] for r in un)
@@ -325,7 +326,7 @@ def _cuad_retrieval_summary(rs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _cuad_generation_summary(rs: list[dict[str, Any]]) -> dict[str, Any]:
+def cuad_generation_summary(rs: list[dict[str, Any]]) -> dict[str, Any]:
     un = [r for r in rs if r["impossible"]]
     an = [r for r in rs if not r["impossible"]]
     nf_un = sum(r["not_found"] for r in un)
@@ -359,7 +360,7 @@ def eval_routing(enclave: Enclave, data: Path) -> dict[str, Any]:
     router = enclave.router
     clf = router.classifier()
     if clf is None:
-        raise ValueError("No domain classifier is available.")
+        raise EnclaveError("No domain classifier is available.")
     confusion: dict[str, Counter[str]] = {}
     latencies: list[float] = []
     for row in rows:

@@ -5,11 +5,11 @@ Two steps, so a person sees exactly what would leave before anything does:
 1. `prepare(question, chunks, workspace_id)` asks the administrator's policy, redacts the question
    and the retrieved chunks (only redacted text, only the `max_chunks` the caller ranked first,
    sources labelled "Source N", never by file name), and builds the exact request body. It
-   returns an `OutgoingRequest` (app.outgoing): the messages, the exact text to show
+   returns an `FrontierRequest` (app.frontier.request): the messages, the exact text to show
    (`display_text`) with every redaction's span, and the body's sha256. It raises
    `FrontierRefused` when the policy forbids the route or redaction cannot run; nothing has
    been sent.
-2. `send(outgoing, consent)` sends that body, and only that body, if `consent` is true: inside
+2. `send(request, consent)` sends that body, and only that body, if `consent` is true: inside
    `app.privacy.egress.allow(host, port)` for the approved endpoint alone, with the key from the
    OS keyring (or this session's memory). It never raises for network trouble: the
    `FrontierOutcome` has the answer with placeholders restored, or a status and a notice for the
@@ -17,7 +17,7 @@ Two steps, so a person sees exactly what would leave before anything does:
    is one line in the audit ledger (no content).
 
 `send()` runs on the caller's thread; `on_text` is called on that thread for each restored piece
-of a streamed answer. The redaction mapping stays inside the OutgoingRequest, in memory only.
+of a streamed answer. The redaction mapping stays inside the FrontierRequest, in memory only.
 """
 
 from __future__ import annotations
@@ -30,20 +30,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from app.outgoing import OutgoingRequest, display, join_parts
+from app.errors import EnclaveError
+from app.frontier.keys import KeyStoreError
+from app.frontier.request import FrontierRequest, display, join_parts
 from app.privacy.egress import EgressRefused, allow
 from app.privacy.ledger import LedgerError, ledger_recorder
 from app.privacy.policy import PolicyRefusal
 from app.privacy.redaction import RedactionError, RedactionSession, StreamRestorer
-from app.secrets import SecretsError
 from models.openai_client import FrontierError, OpenAICompatibleClient
 from models.types import Message
 
 if TYPE_CHECKING:
+    from app.frontier.keys import KeyStore
     from app.privacy.egress import EgressEvent
     from app.privacy.ledger import AuditLedger
     from app.privacy.policy import Endpoint, Policy
-    from app.secrets import SecretStore
     from models.openai_client import Completion
     from models.types import CancelToken, GenerationOptions
 
@@ -119,7 +120,7 @@ def default_client_factory(endpoint: Endpoint, api_key: str | None, timeout_s: f
     )
 
 
-class FrontierRefused(PermissionError):
+class FrontierRefused(EnclaveError):
     """`prepare()` will not build a request. Nothing was sent; `notice` is for the user."""
 
     def __init__(self, status: Status, notice: str) -> None:
@@ -132,7 +133,7 @@ class FrontierRefused(PermissionError):
 class FrontierOutcome:
     status: Status
     answer: str = ""  # placeholders restored; empty unless status == "answered"
-    notice: str = ""  # for the user whenever the remote answer is not shown
+    notice: str = ""  # for the user whenever the frontier answer is not shown
     bytes_out: int = 0
     bytes_in: int = 0
     retry_after_s: float | None = None
@@ -150,7 +151,7 @@ class FinalAnswer:
 
 
 def answer_with_fallback(outcome: FrontierOutcome, local_answer: Callable[[], str]) -> FinalAnswer:
-    """The remote answer when there is one, else the local model's answer with the notice."""
+    """The frontier answer when there is one, else the local model's answer with the notice."""
     if outcome.ok:
         return FinalAnswer(outcome.answer, "frontier", outcome.notice)
     return FinalAnswer(local_answer(), "local", outcome.notice)
@@ -168,36 +169,36 @@ def _chunk_text(chunk: Any) -> str:
 
 _NOTICES: dict[str, str] = {
     "no_consent": "Nothing was sent: the outgoing text was not approved. This is the local answer.",
-    "unauthorized": "The remote model refused the API key, so this is the local answer. Check "
+    "unauthorized": "The frontier model refused the API key, so this is the local answer. Check "
     "the key for this endpoint in Settings.",
-    "rate_limited": "The remote model is rate limiting requests, so this is the local answer. "
+    "rate_limited": "The frontier model is rate limiting requests, so this is the local answer. "
     "Try again later.",
-    "timed_out": "The remote model did not answer in time, so this is the local answer.",
-    "unreachable": "The remote model could not be reached (no network, or the server is down), "
+    "timed_out": "The frontier model did not answer in time, so this is the local answer.",
+    "unreachable": "The frontier model could not be reached (no network, or the server is down), "
     "so this is the local answer.",
     "blocked": "The egress guard blocked the connection, so nothing left this computer. This is "
     "the local answer.",
-    "server_error": "The remote model returned an error, so this is the local answer.",
-    "bad_response": "The remote model's reply could not be read, so this is the local answer.",
-    "cancelled": "The remote answer was cancelled.",
+    "server_error": "The frontier model returned an error, so this is the local answer.",
+    "bad_response": "The frontier model's reply could not be read, so this is the local answer.",
+    "cancelled": "The frontier answer was cancelled.",
     "changed_after_review": "The request changed after it was reviewed, so nothing was sent.",
     "unrecorded": "The audit ledger could not record the connection, so nothing was sent. This "
     "is the local answer.",
 }
 
 
-class FrontierService:
+class FrontierGateway:
     """Prepare, review, send. Safe to share between threads (it keeps no per-call state)."""
 
     def __init__(
         self,
         policy: Policy,
-        secrets: SecretStore,
+        keys: KeyStore,
         ledger: AuditLedger,
         client_factory: ClientFactory = default_client_factory,
     ) -> None:
         self.policy = policy
-        self.secrets = secrets
+        self.keys = keys
         self.ledger = ledger
         self.client_factory = client_factory
 
@@ -211,7 +212,7 @@ class FrontierService:
         endpoint_id: str | None = None,
         options: GenerationOptions | None = None,
         max_chunks: int | None = None,
-    ) -> OutgoingRequest:
+    ) -> FrontierRequest:
         """Build the redacted request for review. Raises FrontierRefused; sends nothing."""
         try:
             endpoint = self.policy.check(workspace_id, endpoint_id)
@@ -243,7 +244,7 @@ class FrontierService:
         client = self.client_factory(endpoint, None, self.policy.timeout_s)
         body = client.build_body(messages, options, stream=True)
         display_text, spans = display(messages, {1: user_spans})
-        return OutgoingRequest(
+        return FrontierRequest(
             id=uuid.uuid4().hex,
             workspace_id=workspace_id,
             endpoint=endpoint,
@@ -261,39 +262,39 @@ class FrontierService:
     # -- step 2 ----------------------------------------------------------------------------
     def send(
         self,
-        outgoing: OutgoingRequest,
+        request: FrontierRequest,
         consent: bool,
         *,
         on_text: Callable[[str], None] | None = None,
         cancel: CancelToken | None = None,
     ) -> FrontierOutcome:
         """Send the reviewed request if `consent`. Never raises for network trouble."""
-        refusal, key = self._gate(outgoing, consent)
+        refusal, key = self._gate(request, consent)
         if refusal is not None:
-            return self._finish(outgoing, refusal, allowed=False)
-        return self._finish(outgoing, self._call(outgoing, key, on_text, cancel), allowed=True)
+            return self._finish(request, refusal, allowed=False)
+        return self._finish(request, self._call(request, key, on_text, cancel), allowed=True)
 
     def _gate(
-        self, outgoing: OutgoingRequest, consent: bool
+        self, request: FrontierRequest, consent: bool
     ) -> tuple[FrontierOutcome | None, str | None]:
         """(a refusal, None) or (None, the API key or None when the endpoint needs none)."""
-        endpoint = outgoing.endpoint
+        endpoint = request.endpoint
         if not consent:
             return FrontierOutcome("no_consent", notice=_NOTICES["no_consent"]), None
         try:
-            approved = self.policy.check(outgoing.workspace_id, endpoint.id)
+            approved = self.policy.check(request.workspace_id, endpoint.id)
         except PolicyRefusal as exc:
             return FrontierOutcome("refused_by_policy", notice=exc.reason), None
-        digest = hashlib.sha256(outgoing.body).hexdigest()
-        if approved != endpoint or digest != outgoing.request_sha256:
+        digest = hashlib.sha256(request.body).hexdigest()
+        if approved != endpoint or digest != request.request_sha256:
             return FrontierOutcome(
                 "changed_after_review", notice=_NOTICES["changed_after_review"]
             ), None
         if not endpoint.requires_key:
             return None, None
         try:
-            stored = self.secrets.get_api_key(endpoint.id)
-        except SecretsError as exc:
+            stored = self.keys.get_api_key(endpoint.id)
+        except KeyStoreError as exc:
             return FrontierOutcome("no_key", notice=str(exc)), None
         if stored is None:
             notice = (
@@ -305,13 +306,13 @@ class FrontierService:
 
     def _call(
         self,
-        outgoing: OutgoingRequest,
+        request: FrontierRequest,
         key: str | None,
         on_text: Callable[[str], None] | None,
         cancel: CancelToken | None,
     ) -> FrontierOutcome:
-        endpoint = outgoing.endpoint
-        restorer = StreamRestorer(outgoing.session)
+        endpoint = request.endpoint
+        restorer = StreamRestorer(request.session)
 
         def deliver(piece: str) -> None:
             restored = restorer.feed(piece)
@@ -319,13 +320,13 @@ class FrontierService:
                 on_text(restored)
 
         client = self.client_factory(endpoint, key, self.policy.timeout_s)
-        token = _WORKSPACE.set(outgoing.workspace_id)
+        token = _WORKSPACE.set(request.workspace_id)
         try:
             with allow(endpoint.host, endpoint.port):
-                completion = client.send(outgoing.body, on_text=deliver, cancel=cancel)
+                completion = client.send(request.body, on_text=deliver, cancel=cancel)
         except FrontierError as exc:
             status: Status = "blocked" if _blocked(exc) else exc.kind  # type: ignore[assignment]
-            sent = 0 if status in ("blocked", "unreachable") else len(outgoing.body)
+            sent = 0 if status in ("blocked", "unreachable") else len(request.body)
             notice = _NOTICES.get(status, str(exc))
             if status == "timed_out":
                 notice = notice.replace("in time", f"within {self.policy.timeout_s:g} s")
@@ -348,28 +349,28 @@ class FrontierService:
             on_text(tail)
         return FrontierOutcome(
             "answered",
-            answer=outgoing.session.restore(completion.text),
+            answer=request.session.restore(completion.text),
             bytes_out=completion.bytes_out,
             bytes_in=completion.bytes_in,
         )
 
     # -- ledger ----------------------------------------------------------------------------
     def _finish(
-        self, outgoing: OutgoingRequest, outcome: FrontierOutcome, *, allowed: bool
+        self, request: FrontierRequest, outcome: FrontierOutcome, *, allowed: bool
     ) -> FrontierOutcome:
         try:
             self.ledger.record(
                 kind="frontier_call",
-                workspace=outgoing.workspace_id,
-                destination=outgoing.destination,
-                endpoint=outgoing.endpoint.id,
-                model=outgoing.endpoint.model,
+                workspace=request.workspace_id,
+                destination=request.destination,
+                endpoint=request.endpoint.id,
+                model=request.endpoint.model,
                 allowed=allowed,
                 outcome=outcome.status,
                 bytes_out=outcome.bytes_out,
                 bytes_in=outcome.bytes_in,
-                redactions=dict(outgoing.redaction_counts),
-                request_sha256=outgoing.request_sha256,
+                redactions=dict(request.redaction_counts),
+                request_sha256=request.request_sha256,
             )
         except LedgerError as exc:
             note = f"{outcome.notice} (The audit ledger could not record this call: {exc})"

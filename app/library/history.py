@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app.errors import EnclaveError
 from rag.types import Citation
 
 MIGRATIONS: list[str] = [
@@ -54,6 +55,10 @@ MIGRATIONS: list[str] = [
     );
     """,
 ]
+
+
+class ConversationNotFound(EnclaveError):
+    """No conversation has that id (deleted, or from another installation)."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ class HistoryStore:
             .fetchone()
         )
         if row is None:
-            raise KeyError(f"No conversation with id {conversation_id}")
+            raise ConversationNotFound(f"There is no conversation {conversation_id!r}.")
         return Conversation(**dict(row))
 
     def conversations(self, workspace_id: str) -> list[Conversation]:

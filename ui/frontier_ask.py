@@ -1,4 +1,4 @@
-""" "Ask the remote model…": the approved frontier route, offered only where the policy allows it.
+""" "Ask the frontier model…": the approved frontier route, offered only where the policy allows it.
 
 Prepare (retrieve and redact, on a worker), review (the dialog shows exactly what would leave,
 redactions highlighted; "Don't send" is the default), then send; the answer streams into the
@@ -8,37 +8,55 @@ The question is the one in the composer, or else the conversation's last questio
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QPushButton
 
-from app.desktop import EscalationService, PreparedQuestion, Workspace
+from app.desktop.facade import CancelToken, FrontierRoute, PreparedQuestion, Workspace
 
 if TYPE_CHECKING:
-    from ui.chat_panel import ChatPanel
     from ui.dialogs import Dialogs
     from ui.workers import Task, WorkerPool
 
 
-class RemoteAsk(QObject):
+class AskHost(Protocol):
+    """What the frontier button needs of the chat it sits in (ui.chat_panel.ChatPanel)."""
+
+    workspace: Workspace | None
+    conversation_id: str | None
+
+    @property
+    def answering(self) -> bool: ...
+    def typed_question(self) -> str: ...
+    def last_question(self) -> str: ...
+    def tell(self, text: str) -> None: ...
+    def show_question(self, question: str) -> None: ...
+    def run_answer(
+        self, events: Callable[[CancelToken], Iterator[object]], status: str, name: str = "chat"
+    ) -> None: ...
+
+
+class FrontierAsk(QObject):
     def __init__(
         self,
-        escalation: EscalationService,
-        panel: ChatPanel,
+        frontier: FrontierRoute,
+        panel: AskHost,
         pool: WorkerPool,
         dialogs: Dialogs,
+        parent: QObject | None = None,
     ) -> None:
-        super().__init__(panel)
-        self._escalation = escalation
+        super().__init__(parent)
+        self._frontier = frontier
         self._panel = panel
         self._pool = pool
         self._dialogs = dialogs
         self.task: Task | None = None
-        self.button = QPushButton("Ask remote…")
-        self.button.setAccessibleName("Ask the approved remote model")
+        self.button = QPushButton("Ask frontier…")
+        self.button.setAccessibleName("Ask the approved frontier model")
         self.button.setToolTip(
-            "Send this question, with identifiers replaced, to the remote model your "
+            "Send this question, with identifiers replaced, to the frontier model your "
             "administrator approved. You see exactly what is sent first."
         )
         self.button.clicked.connect(self.start)
@@ -48,14 +66,13 @@ class RemoteAsk(QObject):
     def set_workspace(self, workspace: Workspace | None) -> None:
         """Show the button only where the administrator's policy allows the route."""
         try:
-            self.allowed = workspace is not None and self._escalation.available(workspace)
+            self.allowed = workspace is not None and self._frontier.available(workspace)
         except Exception:  # a policy that cannot be read offers nothing
             self.allowed = False
         self.button.setVisible(self.allowed)
 
     def question(self) -> str:
-        typed = self._panel.composer.toPlainText().strip()
-        return typed or self._panel.last_question()
+        return self._panel.typed_question() or self._panel.last_question()
 
     def start(self) -> None:
         panel = self._panel
@@ -63,17 +80,17 @@ class RemoteAsk(QObject):
         if panel.answering or self.task is not None or workspace is None:
             return
         if not question:
-            panel.message.emit("Type a question first.")
+            panel.tell("Type a question first.")
             return
         conversation = panel.conversation_id
-        escalation = self._escalation
+        frontier = self._frontier
         self.button.setEnabled(False)
         self.task = self._pool.start(
             "frontier-prepare",
-            lambda: escalation.prepare(workspace, question, conversation_id=conversation),
+            lambda: frontier.prepare(workspace, question, conversation_id=conversation),
         )
         self.task.item.connect(self._review)
-        self.task.failed.connect(panel.message.emit)
+        self.task.failed.connect(panel.tell)
         self.task.finished.connect(self._prepared)
 
     def _prepared(self) -> None:  # GUI thread
@@ -82,13 +99,13 @@ class RemoteAsk(QObject):
 
     def _review(self, prepared: object) -> None:  # GUI thread
         assert isinstance(prepared, PreparedQuestion)
-        if not self._dialogs.review_outgoing(prepared.outgoing):
-            self._panel.message.emit("Nothing was sent.")
+        if not self._dialogs.review_request(prepared.request):
+            self._panel.tell("Nothing was sent.")
             return
-        panel, escalation = self._panel, self._escalation
+        panel, frontier = self._panel, self._frontier
         panel.show_question(prepared.question)
         panel.run_answer(
-            lambda cancel: escalation.send(prepared, True, cancel=cancel),
-            f"Sending to {prepared.outgoing.destination}…",
+            lambda cancel: frontier.send(prepared, True, cancel=cancel),
+            f"Sending to {prepared.request.destination}…",
             name="frontier",
         )

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from app.history import StoredMessage, transcript
+from app.library.history import StoredMessage, transcript
 from rag.types import Citation
 
 _MARKER_RE = re.compile(r"\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")

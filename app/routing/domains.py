@@ -1,6 +1,6 @@
 """The domain classifier: which specialist a question belongs to, from embeddings alone.
 
-No language model and no network: the labelled example questions (app.domain_examples, plus an
+No language model and no network: the labelled example questions (app.routing.examples, plus an
 organisation's own `routing_examples.jsonl`) are embedded once with the same local embedder the
 index uses, and a question is scored per domain by the mean cosine similarity of its `k` nearest
 examples of that domain (a per-class k-NN). The winner must beat the runner-up by `min_margin`,
@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.domain_examples import EXAMPLES
+from app.errors import EnclaveError
+from app.routing.examples import EXAMPLES
 
 if TYPE_CHECKING:
     from rag.embedder import Embedder
@@ -35,7 +36,7 @@ FALLBACK_DOMAIN = "general"
 EXAMPLES_FILENAME = "routing_examples.jsonl"
 
 
-class DomainExamplesError(ValueError):
+class DomainExamplesError(EnclaveError):
     """The organisation's examples file cannot be used; the message says why."""
 
 
@@ -116,7 +117,7 @@ class DomainClassifier:
 
     def warm_up(self) -> None:
         """Embed the examples now (about a second on two cores) instead of on first use."""
-        self._example_vectors()
+        self.example_vectors()
 
     def classify(self, question: str) -> DomainPrediction:
         """The domain of `question` (the embedding of the question included in `seconds`)."""
@@ -148,7 +149,7 @@ class DomainClassifier:
     # -- example vectors ------------------------------------------------------------------
     def _matrices(self) -> dict[str, Any]:
         """The example vectors as one float32 matrix per domain (built once)."""
-        vectors = self._example_vectors()
+        vectors = self.example_vectors()
         with self._lock:
             if self._np is None:
                 import numpy as np
@@ -156,7 +157,7 @@ class DomainClassifier:
                 self._np = {d: np.asarray(vs, dtype=np.float32) for d, vs in vectors.items()}
             return self._np
 
-    def _example_vectors(self) -> dict[str, list[list[float]]]:
+    def example_vectors(self) -> dict[str, list[list[float]]]:
         with self._lock:
             if self._vectors is None:
                 self._vectors = self._load_or_embed()

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.errors import EnclaveError
+
 if TYPE_CHECKING:
     from rag.embedder import Embedder
     from rag.index import WorkspaceIndex
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 _ID_RE = re.compile(r"[^a-z0-9]+")
 
 
-class WorkspaceError(ValueError):
+class WorkspaceError(EnclaveError):
     """A workspace operation was refused; the message says why in plain words."""
 
 
@@ -120,6 +122,11 @@ class WorkspaceRegistry:
                 index = WorkspaceIndex(workspace.index_folder, embedder)
                 self._open[workspace.id] = index
             return index
+
+    def open_ids(self) -> tuple[str, ...]:
+        """The ids of the workspaces whose index this process has open."""
+        with self._lock:
+            return tuple(sorted(self._open))
 
     def close(self) -> None:
         with self._lock:

@@ -10,47 +10,52 @@ The types the window shows are re-exported here, so `ui` names them without reac
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from app.chat import ChatAnswer, ChatError, Route, SourcesFound, Token
+from app.chat.service import AskOptions, ChatAnswer, ChatError, Route, SourcesFound, Token
 from app.container import Enclave
-from app.desktop_worker import ProcessEmbedder, ProcessIndex, WorkerClient, WorkerProcessError
-from app.escalation import EscalationService, PreparedQuestion
-from app.frontier import FrontierRefused
-from app.history import Conversation, StoredMessage, transcript
-from app.ingest import FileOutcome, IngestProgress, IngestSummary, ingest_paths
-from app.outgoing import OutgoingRequest
+from app.desktop.worker import ProcessEmbedder, ProcessIndex, WorkerClient, WorkerProcessError
+from app.frontier.gateway import FrontierRefused
+from app.frontier.request import FrontierRequest
+from app.frontier.route import FrontierRoute, PreparedQuestion
+from app.library.history import Conversation, StoredMessage, transcript
+from app.library.ingest import FileOutcome, IngestProgress, IngestSummary, ingest_paths
+from app.library.workspaces import Workspace, WorkspaceError
 from app.privacy.egress import GUARD
-from app.workspaces import Workspace, WorkspaceError
 from models.types import CancelToken, ModelRecord
+from rag.limits import ParseLimits
 from rag.types import Citation, DocumentRecord, Hit
 
 if TYPE_CHECKING:
-    from app.history import HistoryStore
+    from app.library.history import HistoryStore
+    from app.paths import Paths
+    from app.settings import Settings
     from rag.embedder import Embedder
-    from rag.index import DocumentIndex, WorkspaceIndex
+    from rag.index_types import DocumentIndex
 
 __all__ = [
     "OFFLINE_TEXT",
+    "AskOptions",
     "CancelToken",
     "ChatAnswer",
     "ChatError",
     "Citation",
     "Conversation",
-    "DesktopEnclave",
     "DocumentRecord",
-    "EscalationService",
     "FileOutcome",
     "FrontierRefused",
+    "FrontierRequest",
+    "FrontierRoute",
     "HardwareSummary",
     "Hit",
     "IngestProgress",
     "IngestSummary",
     "ModelRecord",
-    "OutgoingRequest",
+    "ParseLimits",
     "Passage",
     "PreparedQuestion",
     "PrivacyStatus",
@@ -59,6 +64,7 @@ __all__ = [
     "StoredMessage",
     "Token",
     "WarmUp",
+    "WorkerIndexes",
     "WorkerProcessError",
     "Workspace",
     "WorkspaceError",
@@ -68,6 +74,7 @@ __all__ = [
     "import_model",
     "ingest_paths",
     "installed_models",
+    "open_desktop",
     "preload_native_libraries",
     "privacy_status",
     "regenerate_question",
@@ -93,23 +100,18 @@ class PrivacyStatus:
 
 
 def privacy_status(enclave: Enclave) -> PrivacyStatus:
-    """Read the egress guard and (when present) the audit ledger. Cheap: call it from a timer."""
+    """Read the egress guard and the audit ledger. Cheap: call it from a timer."""
     refused = GUARD.refused_count
     open_now = GUARD.open_allowances
     sent = 0
     destination = ""
-    ledger_note = "The audit ledger is not available in this version."
     try:
-        from app.privacy.ledger import AuditLedger
-
-        summary = AuditLedger.for_paths(enclave.paths).summary()
+        summary = enclave.ledger.summary()
         sent = summary.allowed_outbound + summary.frontier_calls
         refused = max(refused, summary.refused)
         if summary.last_outbound is not None:
             destination = str(summary.last_outbound.get("destination", ""))
         ledger_note = f"The audit ledger holds {summary.entries} entries."
-    except ImportError:
-        pass
     except Exception as exc:  # a damaged ledger must not hide the indicator
         ledger_note = f"The audit ledger cannot be read ({type(exc).__name__})."
     blocked = f"{refused} connection attempt(s) blocked." if refused else "No connection attempts."
@@ -208,47 +210,57 @@ def preload_native_libraries() -> list[str]:
 
 
 # -- the search model and the indexes in their own process ------------------------------------
-class DesktopEnclave(Enclave):
-    """The window's Enclave: the same services, with the document search model and every
-    workspace index in one worker process (app.desktop_worker), so neither torch nor chromadb
-    ever holds the window's GIL. The worker starts on first use (slow: it loads the model)."""
+class WorkerIndexes:
+    """The window's IndexHost (app.library.indexes): the document search model and every
+    workspace index live in one worker process (app.desktop.worker), so neither torch nor
+    chromadb ever holds the window's GIL, and chroma (not process-safe) is opened only there.
+    The worker starts on first use (slow: it loads the model)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
         self._worker: WorkerClient | None = None
+        self._embedder: Embedder | None = None
 
     def worker(self) -> WorkerClient:
         """Slow the first time: start the worker process and load the search model in it."""
-        with self._embedder_lock:
+        with self._lock:
             if self._worker is None:
                 self._worker = WorkerClient()
             return self._worker
 
-    @property
     def embedder(self) -> Embedder:
         worker = self.worker()
-        with self._embedder_lock:
+        with self._lock:
             if self._embedder is None:
                 self._embedder = ProcessEmbedder(worker)
             return self._embedder
 
-    def document_index(self, workspace: Workspace) -> DocumentIndex:
+    def index(self, workspace: Workspace) -> DocumentIndex:
         return ProcessIndex(self.worker(), workspace.id)
 
-    def index(self, workspace: Workspace) -> WorkspaceIndex:
-        raise RuntimeError(  # chroma is not process-safe: only the worker opens indexes
-            "The desktop opens workspace indexes in its worker process; use document_index()."
-        )
+    @property
+    def started(self) -> bool:
+        """Whether the worker process was started (it starts on first use)."""
+        return self._worker is not None
 
-    def delete_workspace(self, name_or_id: str) -> Workspace:
+    @property
+    def running(self) -> bool:
+        """Whether the worker process runs now (False once the window closed it)."""
+        return self._worker is not None and self._worker.running
+
+    def release(self, workspace_id: str) -> None:
         if self._worker is not None:  # the worker closes the index before its folder goes
-            self._worker.call("close_index", self.workspaces.get(name_or_id).id)
-        return super().delete_workspace(name_or_id)
+            self._worker.call("close_index", workspace_id)
 
     def close(self) -> None:
-        super().close()
         if self._worker is not None:
             self._worker.close()
+
+
+def open_desktop(paths: Paths | None = None, settings: Settings | None = None) -> Enclave:
+    """The window's Enclave: the same services, with the search model and the indexes served
+    by the worker process (`WorkerIndexes`)."""
+    return Enclave(paths, settings, indexes=WorkerIndexes())
 
 
 # -- models and hardware ----------------------------------------------------------------------

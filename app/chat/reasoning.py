@@ -22,11 +22,12 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from app.prompting import NOT_FOUND_TEXT
+from app.chat.prompting import NOT_FOUND_TEXT
 from models.types import CancelToken, GenerationOptions, GenerationStats, Message
 from rag.citations import cited_numbers, words
 
 if TYPE_CHECKING:
+    from app.routing.router import Tier
     from models.engine import ChatEngine
     from rag.types import Hit
 
@@ -52,7 +53,7 @@ AGREE_SIMILARITY = 0.5  # word-overlap F1 at which two free-text answers agree
 
 @dataclass(frozen=True)
 class Token:
-    """A piece of answer text (the same event class app.chat streams)."""
+    """A piece of answer text (the same event class app.chat.service streams)."""
 
     text: str
 
@@ -258,7 +259,7 @@ def run_tier(
     engine: ChatEngine,
     messages: Sequence[Message],
     *,
-    tier: str,
+    tier: Tier,
     samples: int,
     options: GenerationOptions,
     sample_temperature: float = 0.8,

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from app.chat import ChatAnswer
+    from app.chat.service import ChatAnswer
     from app.container import Enclave
-    from app.workspaces import Workspace
+    from app.library.workspaces import Workspace
 
 Progress = Callable[[str, float], None]
 
@@ -194,7 +194,7 @@ def run_self_test(home: Path | None = None, *, progress: Progress | None = None)
         if progress is not None:
             progress(event, seconds)
 
-    _check_offline_switches(report)
+    check_offline_switches(report)
     from app.privacy.egress import GUARD
 
     refused_before = GUARD.refused_count
@@ -214,7 +214,7 @@ def run_self_test(home: Path | None = None, *, progress: Progress | None = None)
     return report
 
 
-def _check_offline_switches(report: SelfTestReport) -> None:
+def check_offline_switches(report: SelfTestReport) -> None:
     from app.privacy.egress import GUARD
     from app.privacy.telemetry import TELEMETRY_SWITCHES
 
@@ -279,7 +279,7 @@ def _hardware(report: SelfTestReport) -> None:
 
 
 def _ingest(enclave: Enclave, ws: Workspace, sample: Path, report: SelfTestReport) -> bool:
-    from app.ingest import FileOutcome, ingest_paths
+    from app.library.ingest import FileOutcome, ingest_paths
 
     outcomes = [
         ev.report
@@ -299,7 +299,7 @@ def _ingest(enclave: Enclave, ws: Workspace, sample: Path, report: SelfTestRepor
 def _ask(
     enclave: Enclave, ws: Workspace, report: SelfTestReport, mark: Callable[[str], None]
 ) -> ChatAnswer | None:
-    from app.chat import ChatAnswer, Token
+    from app.chat.service import ChatAnswer, Token
 
     answer: ChatAnswer | None = None
     first = True
@@ -326,7 +326,7 @@ def _ask(
 def _check_citations(
     enclave: Enclave, ws: Workspace, answer: ChatAnswer, report: SelfTestReport
 ) -> None:
-    index = enclave.index(ws)
+    index = enclave.workspaces.index(ws, enclave.embedder)  # maintenance methods: in-process
     good = []
     for c in answer.citations:
         report.citations.append(

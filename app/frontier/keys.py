@@ -19,6 +19,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from app.errors import EnclaveError
+
 SERVICE_NAME = "Enclave"
 _SECURE_BACKEND_MODULES = (
     "keyring.backends.macOS",
@@ -35,12 +37,12 @@ NO_SECURE_STORAGE_MESSAGE = (
 )
 
 
-class SecretsError(RuntimeError):
+class KeyStoreError(EnclaveError):
     """The key store failed; the message is for the user and never contains the key."""
 
 
-class NoSecureStorage(SecretsError):
-    """No secure backend. Offer `SecretStore.keep_for_session()` instead."""
+class NoSecureStorage(KeyStoreError):
+    """No secure backend. Offer `KeyStore.keep_for_session()` instead."""
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(NO_SECURE_STORAGE_MESSAGE + (f" ({detail})" if detail else ""))
@@ -54,9 +56,9 @@ class ApiKey:
     def __init__(self, value: str) -> None:
         value = value.strip()
         if not value:
-            raise ValueError("The API key is empty.")
+            raise KeyStoreError("The API key is empty.")
         if len(value) > 4096 or any(ch in value for ch in "\r\n\x00"):
-            raise ValueError("That does not look like an API key (too long or multi-line).")
+            raise KeyStoreError("That does not look like an API key (too long or multi-line).")
         self._value = value
 
     def reveal(self) -> str:
@@ -96,7 +98,7 @@ def _username(endpoint_id: str) -> str:
     return f"frontier-api-key:{endpoint_id}"
 
 
-class SecretStore:
+class KeyStore:
     """Keys per approved endpoint id. Thread-safe.
 
     `backend`: a keyring backend object (tests inject one); None picks the OS default lazily.
@@ -140,7 +142,7 @@ class SecretStore:
         try:
             backend.set_password(SERVICE_NAME, _username(endpoint_id), api_key.reveal())
         except Exception as exc:  # keyring raises many types; none may carry the key out
-            raise SecretsError(
+            raise KeyStoreError(
                 f"The OS key store refused to save the key ({type(exc).__name__}). "
                 "Nothing was saved."
             ) from None
@@ -166,7 +168,7 @@ class SecretStore:
         try:
             value = backend.get_password(SERVICE_NAME, _username(endpoint_id))
         except Exception as exc:
-            raise SecretsError(
+            raise KeyStoreError(
                 f"The OS key store could not be read ({type(exc).__name__}); it may be locked."
             ) from None
         return ApiKey(value) if value else None
@@ -188,7 +190,7 @@ class SecretStore:
             backend.delete_password(SERVICE_NAME, _username(endpoint_id))
         except Exception as exc:
             if type(exc).__name__ != "PasswordDeleteError":
-                raise SecretsError(
+                raise KeyStoreError(
                     f"The OS key store could not delete the key ({type(exc).__name__})."
                 ) from None
 

@@ -1,4 +1,4 @@
-"""Built-in labelled example questions for the domain classifier (app.domains).
+"""Built-in labelled example questions for the domain classifier (app.routing.domains).
 
 These are the classifier's training data: short, typical questions per domain. The evaluation
 set (tests/data/routing_questions.jsonl) is written separately and shares no question with it.

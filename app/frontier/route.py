@@ -1,14 +1,15 @@
 """A question sent to the approved frontier model, end to end: retrieve, redact, review, send,
-restore, cite and store; the local answer, with a notice, whenever the remote one is not had.
+restore, cite and store; the local answer, with a notice, whenever the frontier one is not had.
 
-Nothing is sent on the router's say-so: the router only *offers* the frontier route (Route.escalate,
-shown as a notice). The user takes the offer (`enclave ask --frontier`, or the window's "Ask the
-remote model…"), sees the exact outgoing text with its redactions (`prepare`), and approves it;
-only then does `send` open a connection, through FrontierService (policy, egress guard, ledger).
+Nothing is sent on the router's say-so: the router only *offers* the frontier route
+(Route.frontier_offered, shown as a notice). The user takes the offer (`enclave ask --frontier`,
+or the window's "Ask frontier…"), sees the exact outgoing text with its redactions (`prepare`),
+and approves it; only then does `send` open a connection, through FrontierGateway (policy,
+egress guard, ledger).
 
-    prepared = escalation.prepare(workspace, question)      # FrontierRefused: nothing to review
-    approved = show(prepared.outgoing)                      # the person decides
-    for event in escalation.send(prepared, approved): ...   # Token pieces, then a ChatAnswer
+    prepared = frontier.prepare(workspace, question)      # FrontierRefused: nothing to review
+    approved = show(prepared.request)                      # the person decides
+    for event in frontier.send(prepared, approved): ...   # Token pieces, then a ChatAnswer
 """
 
 from __future__ import annotations
@@ -21,25 +22,32 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.chat import ChatAnswer, ChatEvent, ChatService, SourcesFound, Token
-from app.prompting import user_turn
-from app.router import Route
+from app.chat.prompting import user_turn
+from app.chat.service import (
+    AskOptions,
+    ChatAnswer,
+    ChatEvent,
+    ChatService,
+    SourcesFound,
+    Token,
+)
+from app.routing.router import Route
 from rag.citations import build_citations
 
 if TYPE_CHECKING:
-    from app.frontier import FrontierOutcome, FrontierService
-    from app.history import HistoryStore
-    from app.outgoing import OutgoingRequest
-    from app.workspaces import Workspace
+    from app.frontier.gateway import FrontierGateway, FrontierOutcome
+    from app.frontier.request import FrontierRequest
+    from app.library.history import HistoryStore
+    from app.library.workspaces import Workspace
     from models.types import CancelToken
     from rag.types import Hit
 
-__all__ = ["EscalationService", "PreparedQuestion", "remote_markers_to_local"]
+__all__ = ["FrontierRoute", "PreparedQuestion", "frontier_markers_to_local"]
 
 _SOURCE_MARKER = re.compile(r"\[\s*Source\s+(\d+)\s*\]", re.IGNORECASE)
 
 
-def remote_markers_to_local(answer: str) -> str:
+def frontier_markers_to_local(answer: str) -> str:
     """The frontier is asked to cite "[Source N]"; the app's citations read "[N]"."""
     return _SOURCE_MARKER.sub(lambda m: f"[{m.group(1)}]", answer)
 
@@ -50,16 +58,16 @@ class PreparedQuestion:
 
     workspace: Workspace
     question: str
-    outgoing: OutgoingRequest
+    request: FrontierRequest
     sources: list[Hit] = field(repr=False)  # the retrieved sources, "Source N" = sources[N-1]
     conversation_id: str | None = None
 
 
-class EscalationService:
+class FrontierRoute:
     def __init__(
         self,
         chat: ChatService,
-        frontier: Callable[[], FrontierService],
+        frontier: Callable[[], FrontierGateway],
         history: HistoryStore,
         top_k: int,
     ) -> None:
@@ -84,8 +92,8 @@ class EscalationService:
         policy forbids the route or redaction cannot run."""
         question = question.strip()
         sources = self._chat.relevant_sources(workspace, question, k or self._top_k)
-        outgoing = self._frontier().prepare(question, sources, workspace.id)
-        return PreparedQuestion(workspace, question, outgoing, sources, conversation_id)
+        request = self._frontier().prepare(question, sources, workspace.id)
+        return PreparedQuestion(workspace, question, request, sources, conversation_id)
 
     def send(
         self,
@@ -105,7 +113,7 @@ class EscalationService:
         def call() -> None:  # the request runs here; its pieces reach the caller as they arrive
             try:
                 arrived.put(frontier.send(
-                    prepared.outgoing, consent, cancel=cancel,
+                    prepared.request, consent, cancel=cancel,
                     on_text=lambda text: arrived.put(Token(text)),
                 ))  # fmt: skip
             except BaseException as exc:  # re-raised on the caller's thread
@@ -122,7 +130,7 @@ class EscalationService:
         if not item.ok:
             yield from self._local(prepared, item.notice, cancel)
             return
-        yield self._store_remote(prepared, item, started)
+        yield self._store_frontier_answer(prepared, item, started)
 
     def _local(
         self, prepared: PreparedQuestion, notice: str, cancel: CancelToken | None
@@ -130,7 +138,7 @@ class EscalationService:
         events = self._chat.ask(
             prepared.workspace,
             prepared.question,
-            conversation_id=prepared.conversation_id,
+            AskOptions(conversation_id=prepared.conversation_id),
             cancel=cancel,
         )
         for event in events:
@@ -138,20 +146,20 @@ class EscalationService:
                 event.notices.insert(0, notice)
             yield event
 
-    def _store_remote(
+    def _store_frontier_answer(
         self, prepared: PreparedQuestion, outcome: FrontierOutcome, started: float
     ) -> ChatAnswer:
-        outgoing = prepared.outgoing
-        sent = prepared.sources[: outgoing.chunks_sent]
-        answer = remote_markers_to_local(outcome.answer).strip()
+        request = prepared.request
+        sent = prepared.sources[: request.chunks_sent]
+        answer = frontier_markers_to_local(outcome.answer).strip()
         citations = build_citations(answer, sent, prepared.question)
-        redactions = sum(outgoing.redaction_counts.values())
+        redactions = sum(request.redaction_counts.values())
         route = Route(
-            outgoing.endpoint.model,
+            request.endpoint.model,
             tier="frontier",
             reasons=(
-                f"sent with your approval to {outgoing.destination}",
-                f"{redactions} identifier(s) redacted, {outgoing.chunks_sent} source(s) sent",
+                f"sent with your approval to {request.destination}",
+                f"{redactions} identifier(s) redacted, {request.chunks_sent} source(s) sent",
             ),
         )
         conversation_id = prepared.conversation_id
@@ -165,8 +173,8 @@ class EscalationService:
         )  # fmt: skip
         return self._chat.record_answer(
             conversation_id, prepared.question, answer, citations, route,
-            f"remote ({outgoing.destination})", None, started,
+            f"frontier ({request.destination})", None, started,
             not_found=False, sources=sent,
-            notices=[f"Answered by the approved remote model at {outgoing.destination}; "
-                     f"the request is in the audit ledger ({outgoing.request_sha256[:12]}…)."],
+            notices=[f"Answered by the approved frontier model at {request.destination}; "
+                     f"the request is in the audit ledger ({request.request_sha256[:12]}…)."],
         )  # fmt: skip

@@ -1,0 +1,2 @@
+"""What a person keeps: workspaces, their indexes, conversation history, ingesting documents,
+exporting conversations."""

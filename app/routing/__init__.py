@@ -1,0 +1,2 @@
+"""Which specialist answers a question and how hard it thinks: the router, the domain
+classifier and its built-in examples."""
