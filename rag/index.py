@@ -366,7 +366,7 @@ class WorkspaceIndex:
         lexical: list[tuple[str, float]] = []
         if mode in ("hybrid", "dense"):
             qvec = self.embedder.embed([query])[0]
-            dense = self.store.query(qvec, depth + 8)
+            dense = self._dense_live(qvec, depth)
         if mode in ("hybrid", "lexical"):
             lexical = self.manifest.lexical(query, depth)
         rows = self.manifest.live_chunks([i for i, _ in dense] + [i for i, _ in lexical])
@@ -399,6 +399,21 @@ class WorkspaceIndex:
             )
             for cid, score in ranked
         ]
+
+    def _dense_live(self, qvec: Sequence[float], depth: int) -> list[tuple[str, float]]:
+        """The `depth` nearest *live* vectors. The collection may also hold stale ones (a
+        version being replaced, orphans a crash left before recovery): the query goes deeper
+        until `depth` live ones are found or the collection is exhausted, so however many stale
+        vectors there are, they never crowd a live chunk out of the results."""
+        total = self.store.count()
+        n = min(depth + 8, total)
+        while True:
+            found = self.store.query(qvec, n)
+            live = self.manifest.live_chunks([i for i, _ in found])
+            kept = [(i, s) for i, s in found if i in live]
+            if len(kept) >= depth or n >= total:
+                return kept[:depth]
+            n = min(total, max(2 * n, n + 4 * (depth - len(kept))))
 
     # -- maintenance ------------------------------------------------------------------------
 
