@@ -2,7 +2,8 @@
 
 The ledger (app.privacy.ledger) records every attempt to leave the machine: no content, only
 time, workspace, destination, bytes, redaction counts and request hashes. `--verify` checks the
-hash chain and exits 1 naming the first altered line. Runs on the main thread; reads only.
+hash chain and the head record beside it, and exits 1 naming the first altered line, or saying
+that entries were cut off the end or the file was deleted. Runs on the main thread; reads only.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from typing import Any, TextIO
 
 from app.paths import Paths
-from app.privacy.ledger import AuditLedger
+from app.privacy.ledger import AuditLedger, LedgerSummary
 
 
 def register(subparsers: Any) -> None:
@@ -27,7 +28,9 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument(
-        "--verify", action="store_true", help="check the hash chain; exit 1 if a line was altered"
+        "--verify",
+        action="store_true",
+        help="check the hash chain and its head; exit 1 if a line was altered or removed",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument(
@@ -62,6 +65,8 @@ def run(
                 "allowed_outbound": summary.allowed_outbound,
                 "refused": summary.refused,
                 "frontier_calls": summary.frontier_calls,
+                "frontier_attempts": summary.frontier_attempts,
+                "connections_allowed": summary.connections_allowed,
                 "last_outbound": summary.last_outbound,
             },
             "entries": shown,
@@ -71,6 +76,7 @@ def run(
                 "ok": verify.ok,
                 "lines": verify.lines,
                 "first_bad_line": verify.first_bad_line,
+                "reason": verify.reason,
                 "message": verify.message(),
             }
         out.write(json.dumps(document, indent=2) + "\n")
@@ -79,10 +85,7 @@ def run(
         if not entries:
             out.write("No entries: nothing has tried to leave this computer.\n")
         else:
-            out.write(
-                f"{summary.entries} entries: {summary.allowed_outbound} connections allowed, "
-                f"{summary.refused} refused, {summary.frontier_calls} frontier calls sent.\n"
-            )
+            out.write(_counts(summary) + "\n")
             for entry in shown:
                 out.write(_line(entry) + "\n")
         if verify is not None:
@@ -90,8 +93,27 @@ def run(
     return 0 if verify is None or verify.ok else 1
 
 
+def _counts(summary: LedgerSummary) -> str:
+    """One sentence of counts; an approved call that sent 0 bytes is an attempt, not a send."""
+    text = (
+        f"{summary.entries} entries: {summary.connections_allowed} connections allowed, "
+        f"{summary.refused} refused, {summary.frontier_calls} frontier calls sent"
+    )
+    if summary.frontier_attempts:
+        text += f", {summary.frontier_attempts} attempted (0 bytes sent)"
+    return text + "."
+
+
+def _verdict(entry: dict[str, Any]) -> str:
+    if not entry.get("allowed"):
+        return "REFUSED"
+    if entry.get("kind") == "frontier_call" and entry.get("bytes_out") == 0:
+        return "ATTEMPTED"  # approved, but nothing went out (unreachable, blocked)
+    return "ALLOWED"
+
+
 def _line(entry: dict[str, Any]) -> str:
-    verdict = "ALLOWED" if entry.get("allowed") else "REFUSED"
+    verdict = _verdict(entry)
     where = entry.get("destination") or "-"
     what = entry.get("kind", "?")
     if what == "egress":
@@ -105,6 +127,6 @@ def _line(entry: dict[str, Any]) -> str:
             f"in={entry.get('bytes_in', 0)}B redactions={counts} sha256={sha}"
         )
     return (
-        f"{entry.get('seq', '?'):>5}  {entry.get('time', '')}  {verdict:<7}  {what:<13}  "
+        f"{entry.get('seq', '?'):>5}  {entry.get('time', '')}  {verdict:<9}  {what:<13}  "
         f"workspace={entry.get('workspace') or '-'}  {where}  {detail}"
     ).rstrip()

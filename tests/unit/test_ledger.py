@@ -101,16 +101,26 @@ def test_concurrent_appends_keep_the_chain(ledger: AuditLedger) -> None:
 
 
 def test_summary_counts_for_the_privacy_indicator(ledger: AuditLedger) -> None:
+    # The allowed connection is the frontier call's own (it precedes the call's line in the
+    # same workspace), so it is not counted a second time as outbound traffic.
     ledger.record(kind="egress", destination="203.0.113.10:443", allowed=False)
     ledger.record(kind="egress", destination="llm.example.org:443", allowed=True)
     ledger.record(kind="frontier_call", destination="llm.example.org:443", allowed=True)
     ledger.record(kind="frontier_call", destination="llm.example.org:443", allowed=False)
     summary = ledger.summary()
     assert (summary.entries, summary.allowed_outbound, summary.refused, summary.frontier_calls) == (
-        4, 1, 2, 1
+        4, 0, 2, 1
     )  # fmt: skip
+    assert summary.connections_allowed == 1 and summary.frontier_attempts == 0
     assert summary.last_outbound is not None and summary.last_outbound["kind"] == "frontier_call"
     assert summary.anything_left
+
+
+def test_a_connection_no_call_accounts_for_counts_as_outbound(ledger: AuditLedger) -> None:
+    ledger.record(kind="egress", workspace="w", destination="198.51.100.7:443", allowed=True)
+    summary = ledger.summary()
+    assert (summary.allowed_outbound, summary.frontier_calls) == (1, 0)
+    assert summary.anything_left and summary.last_outbound is not None
 
 
 @pytest.fixture()
