@@ -4,6 +4,11 @@ Importing a model is all or nothing: header check -> copy while hashing -> test-
 llama.cpp's log captured -> chat format resolved -> catalog saved (tmp file + os.replace).
 On any failure nothing is left behind and the catalog is unchanged.
 All methods run on the caller's thread; `progress(done, total)` is called on that thread too.
+
+Besides each ModelRecord, a model's entry in catalog.json keeps what Enclave learnt about its file:
+`file_stamp` (size and mtime when its sha256 was last confirmed: `checked_path()` trusts the
+stored hash while they match, and hashes the file again when they do not) and `health` (the
+verdict of the degenerate-reply probe for that sha256; `routable()` leaves degenerate models out).
 """
 
 from __future__ import annotations
@@ -20,13 +25,14 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from models.chat_format import resolve_chat_format
 from models.errors import (
     CatalogError,
     ChecksumMismatchError,
     ModelAlreadyInstalledError,
+    ModelChangedError,
     ModelFileError,
     ModelLoadError,
 )
@@ -41,6 +47,8 @@ MANIFEST_FILE = "manifest.json"
 KNOWN_DOMAINS = ("general", "clinical", "legal")
 _CHUNK = 8 * 1024 * 1024
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_EXTRA_KEYS = ("file_stamp", "health")  # kept in a model's catalog entry beside its record
+HealthStatus = Literal["ok", "degenerate"]
 
 
 Records = list[ModelRecord]  # aliases: inside ModelCatalog, `list` is the method
@@ -56,6 +64,20 @@ class VerifyResult:
 
 
 VerifyResults = list[VerifyResult]
+Extras = dict[str, dict[str, Any]]  # model id -> {"file_stamp": {...}, "health": {...}}
+
+
+@dataclass(frozen=True)
+class Health:
+    """The degenerate-reply probe's verdict on one model file (its sha256)."""
+
+    status: HealthStatus
+    reason: str  # "" when ok; what was wrong with the reply, in words
+    sha256: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
 
 
 def llama_test_load(path: Path) -> None:
@@ -120,10 +142,14 @@ class ModelCatalog:
 
     # -- reading -----------------------------------------------------------------------------
     def _load(self) -> list[ModelRecord]:
+        return self._read()[0]
+
+    def _read(self) -> tuple[list[ModelRecord], Extras]:
+        """The records and, per model id, what the catalog learnt about the file."""
         try:
             raw = self.catalog_file.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return []
+            return [], {}
         except OSError as exc:
             raise CatalogError(
                 f"the model catalog {self.catalog_file} cannot be read: {exc}"
@@ -131,18 +157,27 @@ class ModelCatalog:
         try:
             data = json.loads(raw)
             names = {f.name for f in dataclasses.fields(ModelRecord)}
-            return [
+            records = [
                 ModelRecord(**{k: v for k, v in m.items() if k in names}) for m in data["models"]
             ]
+            extras = {
+                m["id"]: {k: m[k] for k in _EXTRA_KEYS if isinstance(m.get(k), dict)}
+                for m in data["models"]
+            }
+            return records, extras
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise CatalogError(
                 f"the model catalog {self.catalog_file} is damaged ({exc}); it was left as it "
                 "is. Move it aside and import the models again."
             ) from None
 
-    def _save(self, records: Sequence[ModelRecord]) -> None:
+    def _save(self, records: Sequence[ModelRecord], extras: Extras | None = None) -> None:
+        """Write the catalog atomically; `extras` default to those already on disk."""
+        if extras is None:
+            extras = self._read()[1]
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        data = {"format": 1, "models": [dataclasses.asdict(r) for r in records]}
+        entries = [{**dataclasses.asdict(r), **extras.get(r.id, {})} for r in records]
+        data = {"format": 1, "models": entries}
         tmp = self.catalog_file.with_name(f".{CATALOG_FILE}.{uuid.uuid4().hex}.tmp")
         try:
             with tmp.open("w", encoding="utf-8") as fh:
@@ -169,6 +204,63 @@ class ModelCatalog:
         if path.parent != self.models_dir.resolve():
             raise CatalogError(f"the catalog entry {record.id!r} points outside the models folder")
         return path
+
+    def routable(self) -> Records:
+        """The models questions may be routed to: all but those whose file gave degenerate
+        replies (the verdict holds for that sha256 until `enclave models verify` probes again)."""
+        with self._lock:
+            records, extras = self._read()
+        return [r for r in records if not _is_degenerate(r, extras.get(r.id, {}))]
+
+    def health(self, record: ModelRecord) -> Health | None:
+        """The probe's verdict on this record's file, or None when it was never probed."""
+        with self._lock:
+            raw = self._read()[1].get(record.id, {}).get("health")
+        if (
+            not raw
+            or raw.get("sha256") != record.sha256
+            or raw.get("status") not in ("ok", "degenerate")
+        ):
+            return None
+        return Health(raw["status"], str(raw.get("reason", "")), record.sha256)
+
+    def set_health(self, record: ModelRecord, status: HealthStatus, reason: str = "") -> Health:
+        """Store the probe's verdict on this record's file."""
+        health = Health(status, reason, record.sha256)
+        self._set_extra(record.id, "health", dataclasses.asdict(health))
+        return health
+
+    def checked_path(self, record: ModelRecord) -> Path:
+        """The model's file, confirmed to be the one imported, before it is loaded.
+
+        Cheap when the file's size and mtime are those stored when its sha256 was last
+        confirmed; otherwise the file is hashed again. Raises ModelChangedError (naming the
+        model, saying what to do) when the file is missing or its contents changed.
+        """
+        path = self.path_of(record)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise ModelChangedError(_changed_message(record, path, "is missing")) from None
+        stamp = _stamp(stat)
+        with self._lock:
+            known = self._read()[1].get(record.id, {}).get("file_stamp")
+        if known == stamp and stat.st_size == record.size_bytes:
+            return path
+        if stat.st_size != record.size_bytes or sha256_file(path) != record.sha256:
+            raise ModelChangedError(_changed_message(record, path, "changed on disk"))
+        self._set_extra(record.id, "file_stamp", stamp)
+        return path
+
+    def _set_extra(self, model_id: str, key: str, value: dict[str, Any]) -> None:
+        with self._lock:
+            records, extras = self._read()
+            if not any(r.id == model_id for r in records):
+                return  # removed meanwhile: nothing to note
+            if extras.get(model_id, {}).get(key) == value:
+                return
+            extras.setdefault(model_id, {})[key] = value
+            self._save(records, extras)
 
     # -- changing ----------------------------------------------------------------------------
     def import_file(
@@ -248,7 +340,9 @@ class ModelCatalog:
                 record = _record(new_id, dest.name, digest, info, fmt, doms, licence, source)
                 os.replace(tmp, dest)
                 try:
-                    self._save([*records, record])
+                    extras = self._read()[1]
+                    extras[new_id] = {"file_stamp": _stamp(dest.stat())}
+                    self._save([*records, record], extras)
                 except BaseException:
                     dest.unlink(missing_ok=True)
                     raise
@@ -305,7 +399,8 @@ class ModelCatalog:
         path = self.path_of(r)
         if not path.is_file():
             return VerifyResult(r.id, False, f"the file {path.name} is missing", r.sha256)
-        size = path.stat().st_size
+        stat = path.stat()
+        size = stat.st_size
         if size != r.size_bytes:
             return VerifyResult(
                 r.id, False, f"the file size changed ({size:,} bytes, expected {r.size_bytes:,})",
@@ -317,6 +412,7 @@ class ModelCatalog:
                 r.id, False, "the file's contents changed (sha256 differs); import it again",
                 r.sha256, actual,
             )  # fmt: skip
+        self._set_extra(r.id, "file_stamp", _stamp(stat))  # confirmed: loads trust it again
         return VerifyResult(r.id, True, "ok", r.sha256, actual)
 
     # -- embedded and organisation models ----------------------------------------------------
@@ -383,6 +479,33 @@ class ModelCatalog:
                     self.remove(model_id)
             raise
         return done
+
+
+def _stamp(stat: os.stat_result) -> dict[str, int]:
+    return {"size_bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _is_degenerate(record: ModelRecord, extra: dict[str, Any]) -> bool:
+    health = extra.get("health") or {}
+    return health.get("status") == "degenerate" and health.get("sha256") == record.sha256
+
+
+def _changed_message(record: ModelRecord, path: Path, what: str) -> str:
+    """A sentence for a person: which model, what happened to its file, and the fix."""
+    if record.source == "embedded":
+        fix = (
+            f"Delete {path} and start Enclave again: the built-in model is copied from its "
+            "package again."
+        )
+    else:
+        fix = (
+            f"Import it again (`enclave models remove {record.id}`, then `enclave models "
+            "import`), or run `enclave models verify` to check every model."
+        )
+    return (
+        f"The model {record.id} was not used: its file {path.name} {what} since it was "
+        f"imported, so it is not the file that was checked. {fix}"
+    )
 
 
 def _copy_hashing(src: Path, dst: Path, progress: Progress | None) -> str:

@@ -31,6 +31,16 @@ class ChecksumMismatchError(ModelFileError):
     """A file's sha256 differs from the one it was announced with."""
 
 
+class ModelChangedError(ModelFileError):
+    """An installed model's file is missing or no longer the file that was imported (checked
+    before it is loaded); the model is not used."""
+
+
+class DegenerateModelError(ModelError):
+    """A model's replies to the health probe are degenerate (empty, punctuation only, one token
+    repeated); it is not used for questions until `enclave models verify` finds it healthy."""
+
+
 class CatalogError(ModelError):
     """The catalog file itself cannot be read; it is left untouched."""
 

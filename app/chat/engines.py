@@ -1,20 +1,86 @@
 """Loaded local models: one LlamaEngine (and so one inference thread) per model, loaded lazily.
 
 At most `max_loaded` engines stay in memory; the least recently used one is closed first.
+
+Before a model is loaded its file is confirmed to be the one imported (`ModelCatalog.
+checked_path`: the stored sha256 is trusted while the file's size and mtime are unchanged, else
+the file is hashed again). The first time a model file is used it answers a short probe question
+greedily; a degenerate reply (`degenerate_reason`) means the model is refused, and marked in the
+catalog so the router stops choosing it. `enclave models verify` probes again (`probe()`).
 """
 
 from __future__ import annotations
 
+import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from models.types import GenerationOptions, Message
+
 if TYPE_CHECKING:
-    from models.catalog import ModelCatalog
+    from pathlib import Path
+
+    from models.catalog import Health, ModelCatalog
     from models.engine import ChatEngine
+    from models.types import ModelRecord
 
 EngineFactory = Callable[[str], "ChatEngine"]
+
+# The health probe: one short question any working chat model answers in words, asked greedily.
+PROBE_MESSAGES = (Message("user", "In one short sentence: what is the capital of France?"),)
+PROBE_OPTIONS = GenerationOptions(
+    max_tokens=24, temperature=0.0, top_k=1, top_p=1.0, repeat_penalty=1.0, seed=0
+)
+MIN_LETTERS = 3  # fewer letters than this: empty, or only dots, digits or punctuation
+MAX_REPEAT_SHARE = 0.8  # one word, or one short piece of text, making up more than this
+_MIN_REPEATS = 4
+_UNIT_RE = re.compile(r"(.{1,8}?)\1{3,}", re.S)  # a piece and at least 3 more copies
+
+
+def degenerate_reason(reply: str) -> str:
+    """Why `reply` is degenerate, in words, or "" when it is a usable reply.
+
+    Degenerate: empty; fewer than MIN_LETTERS letters (only dots, punctuation or symbols); one
+    word over MAX_REPEAT_SHARE of its words (at least 4 words); or one piece of up to 8
+    characters repeated at least 4 times covering over MAX_REPEAT_SHARE of its non-space text.
+    """
+    if not reply.strip():
+        return "the reply was empty"
+    if sum(ch.isalpha() for ch in reply) < MIN_LETTERS:
+        return "the reply had no words, only digits, punctuation or symbols"
+    words = re.findall(r"\w+", reply.lower())
+    if len(words) >= _MIN_REPEATS:
+        top = Counter(words).most_common(1)[0][1]
+        if top / len(words) > MAX_REPEAT_SHARE:
+            return "the reply repeated one word over and over"
+    compact = re.sub(r"\s+", "", reply)
+    longest = max((len(m.group(0)) for m in _UNIT_RE.finditer(compact)), default=0)
+    if longest / len(compact) > MAX_REPEAT_SHARE:
+        return "the reply repeated the same piece of text over and over"
+    return ""
+
+
+def probe_reply(engine: ChatEngine) -> str:
+    """The engine's greedy reply to the probe question (a generation error raises)."""
+    from models.errors import ModelError
+
+    pieces: list[str] = []
+    for event in engine.generate(PROBE_MESSAGES, PROBE_OPTIONS):
+        pieces.append(event.text)
+        if event.stats is not None and event.stats.finish_reason == "error":
+            raise ModelError(f"The model could not answer a test question: {event.stats.error}")
+    return "".join(pieces)
+
+
+def degenerate_message(model_id: str, reason: str) -> str:
+    return (
+        f"The model {model_id} gave a degenerate answer to a test question ({reason}), so "
+        "Enclave does not use it; questions go to the other models. The file may be damaged "
+        "or badly quantized: import a working model for its domains, then run `enclave models "
+        "verify`."
+    )
 
 
 class EngineManager:
@@ -100,12 +166,66 @@ class EngineManager:
                 self.notices.append(notice)
             return self._load_with(model_id, 0)
 
+    def probe(self, model_id: str) -> Health:
+        """Ask `model_id` the probe question now (`enclave models verify`), whatever an earlier
+        verdict said; store the verdict in the catalog and return it. A degenerate model is
+        unloaded. Raises ModelError when the file changed or cannot be loaded."""
+        record = self._catalog.get(model_id)
+        path = self._catalog.checked_path(record)
+        engine = self._open_fallback(record, path)
+        try:
+            reason = degenerate_reason(probe_reply(engine))
+        finally:
+            engine.close()
+        if reason:
+            self.unload(model_id)
+            return self._catalog.set_health(record, "degenerate", reason)
+        return self._catalog.set_health(record, "ok")
+
     def _load_with(self, model_id: str, n_gpu_layers: int) -> ChatEngine:
+        """Confirm the file, refuse a model known to be degenerate, load, probe on first use."""
+        from models.errors import DegenerateModelError
+
+        record = self._catalog.get(model_id)
+        path = self._catalog.checked_path(record)
+        health = self._catalog.health(record)
+        if health is not None and not health.ok:
+            raise DegenerateModelError(degenerate_message(model_id, health.reason))
+        engine = self._open(record, path, n_gpu_layers)
+        if health is None:
+            self._first_use(record, engine)
+        return engine
+
+    def _first_use(self, record: ModelRecord, engine: ChatEngine) -> None:
+        """Probe a model file never probed before; close it and raise if it is degenerate."""
+        from models.errors import DegenerateModelError
+
+        try:
+            reason = degenerate_reason(probe_reply(engine))
+        except BaseException:
+            engine.close()
+            raise
+        if reason:
+            engine.close()
+            self._catalog.set_health(record, "degenerate", reason)
+            raise DegenerateModelError(degenerate_message(record.id, reason))
+        self._catalog.set_health(record, "ok")
+
+    def _open_fallback(self, record: ModelRecord, path: Path) -> ChatEngine:
+        from models.errors import ModelLoadError
+
+        try:
+            return self._open(record, path, self._n_gpu_layers)
+        except ModelLoadError:
+            if self._n_gpu_layers == 0:
+                raise
+            return self._open(record, path, 0)
+
+    def _open(self, record: ModelRecord, path: Path, n_gpu_layers: int) -> ChatEngine:
+        """Load the file with llama.cpp and wait until it is ready."""
         from models.engine import LlamaEngine
         from models.gguf import read_gguf_info
 
-        record = self._catalog.get(model_id)
-        path = self._catalog.path_of(record)
         template = (
             read_gguf_info(path).chat_template if record.chat_format == "gguf-template" else None
         )

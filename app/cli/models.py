@@ -1,4 +1,9 @@
-"""`enclave models list|import|verify|remove`."""
+"""`enclave models list|import|verify|remove`.
+
+`verify` re-hashes every model file, then asks each intact model a short probe question: a
+degenerate reply (empty, only punctuation, one token repeated) fails the model and the router
+stops choosing it; a healthy reply clears an earlier verdict. Exit 1 when any model fails.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--licence")
     q.add_argument("--id", dest="model_id")
     q.set_defaults(func=cmd_import)
-    q = msub.add_parser("verify", help="re-check every model file's sha256")
+    q = msub.add_parser(
+        "verify", help="re-check every model file's sha256 and that its answers are not degenerate"
+    )
     q.add_argument("model_id", nargs="?")
     q.set_defaults(func=cmd_verify)
     q = msub.add_parser("remove")
@@ -40,13 +47,16 @@ def _size(n: int) -> str:
 
 
 def cmd_list(args: argparse.Namespace, enclave: Enclave) -> int:
-    for rec in enclave.catalog.list():
+    catalog = enclave.catalog
+    for rec in catalog.list():
+        health = catalog.health(rec)
         if args.json:
-            print(json.dumps(rec.__dict__))
+            print(json.dumps({**rec.__dict__, "health": health.status if health else None}))
         else:
+            unused = "" if health is None or health.ok else "  NOT USED: degenerate answers"
             print(
                 f"{rec.id}  {','.join(rec.domains)}  {rec.quantization}  {_size(rec.size_bytes)}"
-                f"  ctx {rec.context_length}  licence {rec.licence}  ({rec.source})"
+                f"  ctx {rec.context_length}  licence {rec.licence}  ({rec.source}){unused}"
             )
     return 0
 
@@ -79,13 +89,26 @@ def cmd_import(args: argparse.Namespace, enclave: Enclave) -> int:
 def cmd_verify(args: argparse.Namespace, enclave: Enclave) -> int:
     bad = 0
     for result in enclave.catalog.verify(args.model_id):
-        ok = result.ok
-        bad += not ok
+        reason = result.reason if not result.ok else _probe(enclave, result.model_id)
+        bad += bool(reason)
         print(
-            f"{'ok' if ok else 'FAILED':>6}  {result.model_id}"
-            + ("" if ok else f": {result.reason}")
+            f"{'FAILED' if reason else 'ok':>6}  {result.model_id}"
+            + (f": {reason}" if reason else "")
         )
     return 1 if bad else 0
+
+
+def _probe(enclave: Enclave, model_id: str) -> str:
+    """ "" when the model answers the probe question in words, else why not (in words)."""
+    from models.errors import ModelError
+
+    try:
+        health = enclave.engines.probe(model_id)
+    except ModelError as exc:
+        return str(exc)
+    if health.ok:
+        return ""
+    return f"its answers are degenerate ({health.reason}); Enclave no longer routes questions to it"
 
 
 def cmd_remove(args: argparse.Namespace, enclave: Enclave) -> int:

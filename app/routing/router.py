@@ -438,7 +438,7 @@ def build_router(
 
     return Router(
         classifier=classifier,
-        models=lambda: model_choices(catalog.list(), loaded()),
+        models=lambda: model_choices(catalog.routable(), loaded()),
         policy=policy,
         config=config or RouterConfig(),
     )

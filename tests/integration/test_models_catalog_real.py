@@ -1,4 +1,5 @@
-"""The catalog with the real SmolLM2 GGUF and llama.cpp's real test load.
+"""The catalog with the real SmolLM2 GGUF and llama.cpp's real test load; the check before a
+model is loaded (size and mtime, else sha256) and the degenerate-answer probe with the real model.
 
 Every refusal must carry its specific reason in words (not llama-cpp-python's bare
 "Failed to load model"), and leave nothing behind.
@@ -6,16 +7,20 @@ Every refusal must carry its specific reason in words (not llama-cpp-python's ba
 
 from __future__ import annotations
 
+import os
+import shutil
 import struct
+import time
 from pathlib import Path
 
 import pytest
 
+from app.chat.engines import EngineManager, degenerate_reason, probe_reply
 from models.catalog import ModelCatalog, llama_test_load
 from models.embedded import EMBEDDED_CHAT_SHA256, embedded_chat_model_path
 from models.engine import LlamaEngine
-from models.errors import ModelFileError, ModelLoadError
-from models.gguf import copy_with_metadata
+from models.errors import DegenerateModelError, ModelChangedError, ModelFileError, ModelLoadError
+from models.gguf import _scan_entries, copy_with_metadata
 from models.types import GenerationOptions, Message
 
 pytestmark = pytest.mark.slow
@@ -180,3 +185,81 @@ def test_real_gemma_without_template_gets_gemma_format_and_answers(
         ):
             text += event.text
         assert text.strip()
+
+
+def _manager(cat: ModelCatalog) -> EngineManager:
+    return EngineManager(cat, n_ctx=1024, n_threads=2, n_gpu_layers=0)
+
+
+def test_the_real_model_passes_the_probe_and_a_changed_file_is_refused_at_load(
+    cat: ModelCatalog, smollm2_path: Path
+) -> None:
+    rec = cat.import_file(smollm2_path)
+    manager = _manager(cat)
+    engine = manager.get(rec.id)  # first use: the probe question, greedily
+    reply = probe_reply(engine)
+    assert degenerate_reason(reply) == "" and "Paris" in reply
+    health = cat.health(rec)
+    assert health is not None and health.ok and [r.id for r in cat.routable()] == [rec.id]
+    assert manager.probe(rec.id).ok  # `enclave models verify`'s probe
+    manager.close()
+
+    path = cat.path_of(rec)
+    started = time.perf_counter()
+    cat.checked_path(rec)
+    trusted_s = time.perf_counter() - started
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
+    started = time.perf_counter()
+    cat.checked_path(rec)  # mtime changed: hashed again (same contents: accepted)
+    rehash_s = time.perf_counter() - started
+    print(f"\ncheck before load: {trusted_s * 1000:.2f} ms stamp, {rehash_s * 1000:.0f} ms rehash")
+    assert trusted_s < rehash_s
+
+    with path.open("r+b") as fh:
+        fh.seek(path.stat().st_size // 2)
+        byte = fh.read(1)
+        fh.seek(-1, 1)
+        fh.write(bytes([byte[0] ^ 0x01]))
+    with pytest.raises(ModelChangedError) as error:
+        _manager(cat).get(rec.id)
+    message = str(error.value)
+    assert rec.id in message and "changed on disk" in message
+    assert "enclave models verify" in message
+
+
+def _zero_tensor(path: Path, name: str) -> None:
+    """Overwrite one tensor's data with zeros (its bytes up to the next tensor's offset)."""
+    count, _, table_start, _, data_offset = _scan_entries(path)
+    offsets: dict[str, int] = {}
+    with path.open("rb") as fh:
+        fh.seek(table_start)
+        for _ in range(count):
+            (length,) = struct.unpack("<Q", fh.read(8))
+            tensor = fh.read(length).decode()
+            (n_dims,) = struct.unpack("<I", fh.read(4))
+            fh.seek(8 * n_dims + 4, 1)
+            (offsets[tensor],) = struct.unpack("<Q", fh.read(8))
+    start = offsets[name]
+    end = min([o for o in offsets.values() if o > start], default=path.stat().st_size - data_offset)
+    with path.open("r+b") as fh:
+        fh.seek(data_offset + start)
+        fh.write(b"\0" * (end - start))
+
+
+def test_a_real_model_with_degenerate_answers_is_refused_and_not_routed_to(
+    cat: ModelCatalog, smollm2_path: Path, tmp_path: Path
+) -> None:
+    """SmolLM2 with its final norm zeroed: llama.cpp loads it, every logit is 0, and greedy
+    decoding ends at once with an empty reply."""
+    broken = tmp_path / "smollm2-broken.gguf"
+    shutil.copyfile(smollm2_path, broken)
+    _zero_tensor(broken, "output_norm.weight")
+    good = cat.import_file(smollm2_path, model_id="good", domains=("general",))
+    bad = cat.import_file(broken, model_id="broken", domains=("legal",))
+    with pytest.raises(DegenerateModelError) as error:
+        _manager(cat).get("broken")
+    assert "broken" in str(error.value) and "the reply was empty" in str(error.value)
+    health = cat.health(bad)
+    assert health is not None and not health.ok
+    assert [r.id for r in cat.routable()] == [good.id]
+    assert not _manager(cat).probe("broken").ok  # `enclave models verify` agrees
