@@ -7,12 +7,20 @@ a damaged or hostile file cannot crash or hang the app: a worker that runs past
 malformed markup, e.g. CVE-2025-6069.) TXT and MD are decoded in-process, bounded by the
 file-size and character limits. Every rejection carries a reason a person understands; "ok"
 always comes with text that has at least one non-space character, so it always yields chunks.
+
+What a file is, is decided by its contents before its name: a file that starts with `%PDF-` is
+read as a PDF, a zip package with Word parts as a Word file, and one that starts with
+`<!DOCTYPE html` or `<html` as HTML, whatever its name says (a warning says so when the name
+says otherwise). Other files are read by their extension; a file without one is refused. Only
+regular files are opened, and never in a way that could wait (a pipe is not read).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -36,6 +44,16 @@ _KINDS = {
 }
 SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(_KINDS)
 _WORKER_KINDS = frozenset({"pdf", "docx", "html"})
+_KIND_WORDS = {"pdf": "PDF", "docx": "Word document", "html": "web page (HTML)", "text": "text"}
+_SNIFF_HEAD = 1024
+_ZIP_TAIL = 256 * 1024  # the end of a zip, where its directory names the members
+_ZIP_MAGIC = b"PK\x03\x04"
+_HTML_STARTS = (b"<!doctype html", b"<html")
+_LEADING_SPACE = b"\xef\xbb\xbf \t\r\n\f"
+NO_EXTENSION = (
+    "Unsupported file type (the name has no extension, and the contents are not a PDF, "
+    "a Word document or a web page). Rename it, for example to .txt, and add it again."
+)
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the folder that holds `rag`
 _STDERR_KEEP = 4000
 DEFAULT_LIMITS = ParseLimits()
@@ -64,26 +82,14 @@ def extract(
     one; other files ignore it. Never raises for a bad file."""
     path = Path(path)
     suffix = path.suffix.lower()
-    kind = _KINDS.get(suffix)
+    if suffix and suffix not in _KINDS:
+        return _rejected(f"Unsupported file type {suffix}")
+    refusal = _not_a_readable_file(path, limits)
+    if refusal:
+        return _rejected(refusal)
+    kind, note = identify(path)
     if kind is None:
-        return _rejected(f"Unsupported file type {suffix or '(the name has no extension)'}")
-    try:
-        if not path.exists():
-            return _rejected("The file does not exist (it may have been moved or deleted).")
-        if path.is_dir():
-            return _rejected("This is a folder, not a file.")
-        if not path.is_file():
-            return _rejected("This is not a regular file (a device, a pipe or the like).")
-        size = path.stat().st_size
-    except OSError as exc:
-        return _rejected(f"The file cannot be read ({exc.strerror or exc}).")
-    if size == 0:
-        return _rejected("Empty file")
-    if size > limits.max_file_bytes:
-        return _rejected(
-            f"The file is {format_mb(size)}; the limit is {format_mb(limits.max_file_bytes)} "
-            "(max_file_mb in settings)."
-        )
+        return _rejected(NO_EXTENSION)
     try:
         if kind in _WORKER_KINDS:
             parsed = _parse_in_worker(kind, path.resolve(), password, limits)
@@ -91,7 +97,78 @@ def extract(
             parsed = _parse_in_process(path, limits)
     except ParseRejected as exc:
         return ExtractResult(exc.outcome, None, exc.reason, [])
+    if note:
+        parsed.warnings.insert(0, note)
     return _finish(parsed)
+
+
+def _not_a_readable_file(path: Path, limits: ParseLimits) -> str:
+    """Why `path` cannot be read as a document file ("" when it can be tried)."""
+    try:
+        if not path.exists():
+            return "The file does not exist (it may have been moved or deleted)."
+        if path.is_dir():
+            return "This is a folder, not a file."
+        if not path.is_file():
+            return "This is not a regular file (a device, a pipe or the like)."
+        size = path.stat().st_size
+    except OSError as exc:
+        return f"The file cannot be read ({exc.strerror or exc})."
+    if size == 0:
+        return "Empty file"
+    if size > limits.max_file_bytes:
+        return (
+            f"The file is {format_mb(size)}; the limit is {format_mb(limits.max_file_bytes)} "
+            "(max_file_mb in settings)."
+        )
+    return ""
+
+
+def identify(path: Path) -> tuple[str | None, str]:
+    """(kind, note): the parser for `path` ("pdf", "docx", "html", "text", or None when
+    Enclave cannot read it), by contents first and extension second (see the module
+    docstring); `note` is a warning when the contents overrule the name, else ""."""
+    suffix = path.suffix.lower()
+    by_name = _KINDS.get(suffix)
+    if suffix and by_name is None:
+        return None, ""
+    by_contents = sniff_kind(path)
+    if by_contents is None or by_contents == by_name:
+        return by_name, ""
+    what = _KIND_WORDS[by_contents]
+    if not suffix:
+        return by_contents, f"The file's name has no extension; its contents are a {what}."
+    return by_contents, (
+        f"The file's name ends in {suffix}, but it is a {what}; Enclave read it as a {what}."
+    )
+
+
+def sniff_kind(path: Path) -> str | None:
+    """ "pdf", "docx" or "html" when the file's first bytes say so, else None. Opens only a
+    regular file, and without blocking (a pipe swapped in is never waited on)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return None
+            head = fh.read(_SNIFF_HEAD)
+            if not head.startswith(_ZIP_MAGIC):
+                return _kind_from_head(head)
+            fh.seek(max(0, info.st_size - _ZIP_TAIL))
+            return "docx" if b"word/" in fh.read(_ZIP_TAIL) else None
+        except OSError:
+            return None
+
+
+def _kind_from_head(head: bytes) -> str | None:
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    start = head.lstrip(_LEADING_SPACE)[:20].lower()
+    return "html" if start.startswith(_HTML_STARTS) else None
 
 
 def _parse_in_process(path: Path, limits: ParseLimits) -> ParsedDocument:

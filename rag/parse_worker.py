@@ -26,6 +26,10 @@ from rag.limits import ParseLimits
 _MB = 1024 * 1024
 _MEMORY_HEADROOM = 0.9  # stop cleanly when the address space reaches 90% of the limit
 _CHECK_EVERY_PAGES = 8  # RLIMIT_AS is the hard stop; this check only makes the stop clean
+TOO_NESTED = (
+    "The file is nested more deeply than Enclave reads safely (elements within each other "
+    "thousands of levels deep), so it was not read."
+)
 
 
 def _address_space_mb() -> float | None:
@@ -111,8 +115,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         return {"status": exc.outcome, "reason": exc.reason}
     except MemoryError:
         return {"status": "memory"}
-    except RecursionError:
-        return {"status": "error", "detail": "the file's structure is nested too deeply"}
+    except RecursionError:  # a limit, not damage: say so in words
+        return {"status": "rejected", "reason": TOO_NESTED}
     except Exception as exc:  # the parser failed in a way nobody foresaw: report, don't crash
         # Only the type: a library's message may quote the file's content.
         return {"status": "error", "detail": type(exc).__name__}

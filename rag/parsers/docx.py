@@ -13,10 +13,18 @@ hyperlinks is kept; tracked deletions and field codes are not.
 Call only inside the parse worker process (rag.parse_worker). Before python-docx reads the file
 the zip directory is checked: a zip bomb (members expanding past limits.max_decompressed_mb), a
 broken zip, or a password-protected / old binary Word file are rejected with a reason.
+
+A big file is not a damaged one: the XML is read without libxml2's fixed caps on one text node
+(10 MB) and nesting, so a large document is judged by the limits a person can see (max_chars,
+max_decompressed_mb, parse_memory_mb), each named in the reason. Entities are never expanded
+(no entity-expansion bombs); a reference to one inside text keeps the text around it, and
+becomes its character where it is a standard (HTML) entity name.
 """
 
 from __future__ import annotations
 
+import contextlib
+import html.entities
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -24,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.limits import ParseLimits
 from rag.parsers import NO_TEXT, ParseRejected, damaged, format_mb, single_page
+from rag.parsers.text import too_many_chars
 from rag.types import ParsedDocument
 
 if TYPE_CHECKING:
@@ -36,6 +45,13 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 _NOT_NOTES = ("separator", "continuationSeparator", "continuationNotice")
+# libxml2's words for running out of memory, and for its fixed caps (hit only without huge_tree)
+_XML_MEMORY = ("memory allocation failed", "out of memory")
+_XML_CAPS = ("huge", "excessive depth", "too deep", "maximum depth")
+TOO_NESTED = (
+    "The Word file is nested more deeply than Enclave reads safely (tables or boxes within "
+    "each other thousands of levels deep), so it was not read."
+)
 
 
 def check_package(path: Path, limits: ParseLimits) -> None:
@@ -71,6 +87,37 @@ def check_package(path: Path, limits: ParseLimits) -> None:
         raise ParseRejected("This file is not a Word document (.docx), although its name says so.")
 
 
+@contextlib.contextmanager
+def _large_documents() -> Iterator[None]:
+    """Let python-docx read parts past libxml2's fixed caps (one text node over 10 MB, deep
+    nesting): the worker's memory and time limits bound the cost instead. Entities stay
+    unresolved, as in python-docx's own parser."""
+    from docx.oxml import parser as oxml
+    from lxml import etree
+
+    original = oxml.oxml_parser
+    large = etree.XMLParser(
+        remove_blank_text=True, resolve_entities=False, huge_tree=True, no_network=True
+    )
+    large.set_element_class_lookup(oxml.element_class_lookup)
+    oxml.oxml_parser = large
+    try:
+        yield
+    finally:
+        oxml.oxml_parser = original
+
+
+def _xml_failure(exc: Exception) -> Exception:
+    """What an lxml failure is: out of memory (a MemoryError, which the worker reports as the
+    parse_memory_mb limit), too deeply nested (a limit), or damage."""
+    message = str(exc).lower()
+    if any(word in message for word in _XML_MEMORY):
+        return MemoryError()
+    if any(word in message for word in _XML_CAPS):
+        return ParseRejected(TOO_NESTED)
+    return damaged("its contents cannot be read")
+
+
 def _open(path: Path) -> Document:
     import zlib
 
@@ -79,7 +126,8 @@ def _open(path: Path) -> Document:
     from lxml.etree import XMLSyntaxError
 
     try:
-        return docx.Document(str(path))
+        with _large_documents():
+            return docx.Document(str(path))
     except PackageNotFoundError as exc:
         raise damaged("it is not a complete .docx package") from exc
     except ValueError as exc:
@@ -88,7 +136,9 @@ def _open(path: Path) -> Document:
                 "This file is not a Word document (.docx), although its name says so."
             ) from exc
         raise damaged("its contents cannot be read") from exc
-    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, XMLSyntaxError) as exc:
+    except XMLSyntaxError as exc:
+        raise _xml_failure(exc) from exc
+    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise damaged("its contents cannot be read") from exc
 
 
@@ -116,7 +166,7 @@ def _paragraph_text(p: Any) -> str:
             if tag in _SKIP_IN_PARAGRAPH or not isinstance(tag, str):
                 continue
             if tag == _W + "t":
-                parts.append(child.text or "")
+                parts.append(_run_text(child))
             elif tag in _CHAR_TAGS:
                 parts.append(_CHAR_TAGS[tag])
             else:
@@ -124,6 +174,24 @@ def _paragraph_text(p: Any) -> str:
 
     walk(p)
     return "".join(parts).strip()
+
+
+def _run_text(t: Any) -> str:
+    """The text of a w:t. lxml keeps an entity reference it did not resolve as a child node,
+    with the text after it as that node's tail: both are kept (a comment's tail too)."""
+    from lxml import etree
+
+    pieces = [t.text or ""]
+    for node in t:
+        if node.tag is etree.Entity:
+            pieces.append(_entity_text(node.name))
+        pieces.append(node.tail or "")
+    return "".join(pieces)
+
+
+def _entity_text(name: str) -> str:
+    """A standard entity's character (&nbsp; -> U+00A0); any other stays as written."""
+    return html.entities.html5.get(f"{name};", f"&{name};")
 
 
 def _children(element: Any, tag: str) -> Iterator[Any]:
@@ -174,10 +242,11 @@ def _related_roots(document: Document, reltype: str) -> list[Any]:
         ),
         key=lambda part: str(part.partname),
     )
+    parser = etree.XMLParser(resolve_entities=False, huge_tree=True, no_network=True)
     roots = []
     for part in parts:
         element = getattr(part, "element", None)  # python-docx parsed it already
-        roots.append(etree.fromstring(part.blob) if element is None else element)
+        roots.append(etree.fromstring(part.blob, parser) if element is None else element)
     return roots
 
 
@@ -221,14 +290,15 @@ def parse_docx(path: Path, limits: ParseLimits) -> ParsedDocument:
             *_headers_or_footers(document, RT.FOOTER),
             *_labelled(document, RT.COMMENTS, "comment", "Comment"),
         ]
-    except (KeyError, XMLSyntaxError, IndexError, ValueError) as exc:
+    except XMLSyntaxError as exc:
+        raise _xml_failure(exc) from exc
+    except (KeyError, IndexError, ValueError) as exc:
         raise damaged("its contents cannot be read") from exc
+    except RecursionError as exc:
+        raise ParseRejected(TOO_NESTED) from exc
     text = BLOCK_SEPARATOR.join(blocks)
     if len(text) > limits.max_chars:
-        raise ParseRejected(
-            f"The document has {len(text):,} characters of text; the limit is "
-            f"{limits.max_chars:,} (max_chars in settings)."
-        )
+        raise too_many_chars(len(text), limits)
     if not text.strip():
         raise ParseRejected(NO_TEXT)
     return single_page(text)

@@ -4,6 +4,10 @@ Drops <head>, <script>, <style>, <template>, <noscript>, <svg> and the like; kee
 the body with paragraph and line breaks where block elements are, and table cells joined by
 " | ". Character references (&amp;, &eacute;, &#8364;) are decoded. Nothing is ever fetched:
 links, images and stylesheets are ignored. Called inside the parse worker (rag.parse_worker).
+
+Limits: limits.max_chars applies to the visible text, as for any document, not to the markup
+(a page can be mostly tags, scripts and styles); the markup itself may be up to
+MARKUP_FACTOR times max_chars characters (and the file up to max_file_mb).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pathlib import Path
 
 from rag.limits import ParseLimits
 from rag.parsers import NO_TEXT, ParseRejected, single_page
-from rag.parsers.text import read_limited, text_from_bytes
+from rag.parsers.text import read_limited, text_from_bytes, too_many_chars, too_much_markup
 from rag.types import ParsedDocument
 
 _SKIP = frozenset(
@@ -36,6 +40,8 @@ _META_CHARSET = re.compile(
 _WS = re.compile(r"\s+")
 # What browsers actually do with these labels (WHATWG encoding standard).
 _BROWSER_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252"}
+MARKUP_FACTOR = 50
+"""Markup may be this many times limits.max_chars characters; the visible text max_chars."""
 
 
 class _TextCollector(HTMLParser):
@@ -137,28 +143,31 @@ def _declared_encoding(data: bytes) -> str | None:
         return None
 
 
-def parse_html(path: Path, limits: ParseLimits) -> ParsedDocument:
-    """An .html/.htm file -> one page (number 1) holding its visible text."""
-    data = read_limited(path, limits)
-    warnings: list[str] = []
+def _markup(data: bytes, limits: ParseLimits) -> tuple[str, list[str]]:
+    """The decoded markup (by its declared charset when that fits, else detected) + warnings."""
+    cap = MARKUP_FACTOR * limits.max_chars
     declared = _declared_encoding(data)
-    markup: str | None = None
     if declared is not None and not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE)):
         try:
             markup = data.decode(declared)
         except UnicodeDecodeError:
-            markup = None  # the declaration is wrong: detect instead
-    if markup is None:
-        markup, warnings = text_from_bytes(data, limits)
+            pass  # the declaration is wrong: detect instead
+        else:
+            if len(markup) > cap:
+                raise too_much_markup(len(markup), cap, limits)
+            return markup, []
+    return text_from_bytes(data, limits, max_chars=cap)
+
+
+def parse_html(path: Path, limits: ParseLimits) -> ParsedDocument:
+    """An .html/.htm file -> one page (number 1) holding its visible text."""
+    markup, warnings = _markup(read_limited(path, limits), limits)
     try:
         text = html_to_text(markup)
     except (AssertionError, ValueError) as exc:  # html.parser is lenient; be safe anyway
         raise ParseRejected(f"The HTML file cannot be read ({exc}).") from exc
     if len(text) > limits.max_chars:
-        raise ParseRejected(
-            f"The document has {len(text):,} characters of text; the limit is "
-            f"{limits.max_chars:,} (max_chars in settings)."
-        )
+        raise too_many_chars(len(text), limits)
     if not text.strip():
         raise ParseRejected(NO_TEXT)
     return single_page(text, warnings)
