@@ -28,6 +28,8 @@ from rag.types import Chunk, DocumentRecord, Outcome, Page
 
 SCHEMA_VERSION = 1
 MAX_QUERY_TERMS = 64
+WRITE_BUSY_MS = 30000  # the one writing process waits this long for a reader's checkpoint
+READ_BUSY_MS = 1500  # a read-only reader answers, or says the index is busy, well within 2 s
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -97,6 +99,30 @@ class EmbedderMismatchError(DocumentError):
 
 class ManifestError(DocumentError):
     """The manifest file cannot be used (not an Enclave index, or a newer schema)."""
+
+
+class ManifestBusyError(DocumentError):
+    """A read-only open waited READ_BUSY_MS for another process's write and gave up."""
+
+
+def _busy_sentence(path: Path) -> str:
+    return f"The index at {path.parent} is being written by another process; try again in a moment."
+
+
+def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    if not read_only:
+        return sqlite3.connect(
+            str(path), isolation_level=None, check_same_thread=False, timeout=WRITE_BUSY_MS / 1000
+        )
+    conn = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode=ro",
+        uri=True,
+        isolation_level=None,
+        check_same_thread=False,
+        timeout=READ_BUSY_MS / 1000,
+    )
+    conn.execute(f"PRAGMA busy_timeout={READ_BUSY_MS}")
+    return conn
 
 
 def fts_query(text: str) -> str:
@@ -206,14 +232,23 @@ def _doc_row(row: sqlite3.Row | tuple[Any, ...]) -> DocumentRow:
 class Manifest:
     """The manifest database at `path` (created if missing)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """`read_only`: only read (no schema set-up, no write ever), waiting at most
+        READ_BUSY_MS for a writer in another process; WAL lets it read while one writes."""
         self.path = path
+        self.read_only = read_only
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            str(path), isolation_level=None, check_same_thread=False, timeout=30.0
-        )
+        self._conn = _connect(path, read_only=read_only)
         try:
-            self._setup()
+            if read_only:
+                self._check_version()
+            else:
+                self._setup()
+        except sqlite3.OperationalError as exc:
+            self._conn.close()
+            if read_only and "locked" in str(exc):
+                raise ManifestBusyError(_busy_sentence(path)) from exc
+            raise ManifestError(f"{path} is not a readable Enclave index: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise ManifestError(f"{path} is not a readable Enclave index: {exc}") from exc
@@ -233,15 +268,18 @@ class Manifest:
         c = self._conn
         c.execute("PRAGMA journal_mode=WAL")
         c.execute("PRAGMA synchronous=FULL")
-        c.execute("PRAGMA busy_timeout=30000")
-        version = int(c.execute("PRAGMA user_version").fetchone()[0])
+        c.execute(f"PRAGMA busy_timeout={WRITE_BUSY_MS}")
+        self._check_version()
+        with self._lock:
+            c.executescript(_SCHEMA)  # idempotent DDL, statement by statement
+            c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _check_version(self) -> None:
+        version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
             raise ManifestError(
                 f"This index was written by a newer Enclave (schema {version}); update Enclave."
             )
-        with self._lock:
-            c.executescript(_SCHEMA)  # idempotent DDL, statement by statement
-            c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -259,7 +297,12 @@ class Manifest:
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            return [tuple(r) for r in self._conn.execute(sql, params).fetchall()]
+            try:
+                return [tuple(r) for r in self._conn.execute(sql, params).fetchall()]
+            except sqlite3.OperationalError as exc:
+                if self.read_only and "locked" in str(exc):
+                    raise ManifestBusyError(_busy_sentence(self.path)) from exc
+                raise
 
     def close(self) -> None:
         with self._lock:

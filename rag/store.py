@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -81,7 +82,9 @@ class WorkspaceLock:
     """An exclusive advisory lock on a workspace folder, held while its index is open.
 
     Chroma is not process-safe, so a second opener gets a clear error instead of a corrupted
-    index. The OS drops the lock when the process dies, so a crash never leaves it stuck.
+    index. The OS drops the lock when the process dies, so a crash never leaves it stuck. The
+    holder writes its pid and the time it took the lock into the file, so that whoever waits
+    can say for whom (`lock_holder`).
     """
 
     def __init__(self, path: Path) -> None:
@@ -92,15 +95,53 @@ class WorkspaceLock:
         except OSError as exc:
             self._fh.close()
             self._fh = None
-            raise WorkspaceBusyError(
-                f"The workspace index at {path.parent} is already open (in another Enclave "
-                "window or process). Close it there first."
-            ) from exc
+            raise WorkspaceBusyError(busy_message(path)) from exc
+        _write_holder(self._fh)
 
     def release(self) -> None:
         if self._fh is not None:
             self._fh.close()  # closing the descriptor releases the lock
             self._fh = None
+
+
+def busy_message(lock_path: Path) -> str:
+    """One sentence: the workspace at the lock's folder is in use, by whom, since when."""
+    return (
+        f"The workspace index at {lock_path.parent} is in use by another Enclave process"
+        f"{lock_holder(lock_path)} until it finishes; try again then, or close it there."
+    )
+
+
+def lock_holder(lock_path: Path) -> str:
+    """' (pid N, since HH:MM:SS)' for the process that holds the lock, or '' when unknown."""
+    try:
+        with open(lock_path, "rb") as fh:
+            pid, _, since = fh.read(200).decode("ascii", "replace").strip().partition(" ")
+    except OSError:
+        return ""
+    if not pid.isdigit():
+        return ""
+    return f" (pid {pid}, since {since})" if since else f" (pid {pid})"
+
+
+def is_locked(lock_path: Path) -> bool:
+    """Whether another process holds the workspace lock now (a probe: takes and drops it)."""
+    if not lock_path.exists():
+        return False
+    with open(lock_path, "rb") as fh:
+        try:
+            _lock_exclusive(fh)  # dropped again when the file closes
+        except OSError:
+            return True
+    return False
+
+
+def _write_holder(fh: IO[bytes]) -> None:
+    with contextlib.suppress(OSError):
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()} {time.strftime('%H:%M:%S')}\n".encode("ascii"))
+        fh.flush()
 
 
 def _lock_exclusive(fh: IO[bytes]) -> None:

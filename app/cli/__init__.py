@@ -7,6 +7,7 @@ exit code 1. Anything else is a bug: one line naming the log file, the traceback
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ __all__ = ["EXIT_FAILED", "EXIT_USAGE", "CliError", "build_parser", "main"]
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, what the shell reports for `yes | head -1`
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def closed_pipe() -> int:
+    """The reader of stdout went away (`enclave ... | head -1`): end quietly, as a program
+    killed by SIGPIPE would (exit 141). stdout is pointed at the null device so that Python's
+    own last flush of it cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_CLOSED_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     secure_process()  # telemetry off and the egress guard on, before anything else is imported
     parser = build_parser()
@@ -79,10 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         open_log(enclave.paths.logs)
         record_egress(enclave.ledger)
         code: int = args.func(args, enclave)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
         return code
     except KeyboardInterrupt:
         print("\nStopped.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return closed_pipe()
     except Exception as exc:
         message = user_message(exc) if is_user_error(exc) else internal_error(exc)
         print(f"enclave: {message}", file=sys.stderr)

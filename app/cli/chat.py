@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from app.chat.service import AskOptions, ChatAnswer
 from app.cli.output import CliError, drain
 from models.types import CancelToken
+
+EXIT_INTERRUPTED = 130  # as app.cli's: 128 + SIGINT
 
 if TYPE_CHECKING:
     from app.container import Enclave
@@ -48,7 +55,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("shell", help="an interactive conversation in the terminal")
-    p.add_argument("--workspace", "-w", default="default")
+    p.add_argument("--workspace", "-w", help="default: the workspace 'default'")
+    p.add_argument("--create", action="store_true", help="create the workspace if it is new")
     p.add_argument("--model")
     p.set_defaults(func=cmd_shell)
 
@@ -120,8 +128,31 @@ def ask_options(args: argparse.Namespace, conversation: str | None = None) -> As
 def run_question(
     enclave: Enclave, ws: Workspace, question: str, options: AskOptions, *, stream: bool
 ) -> ChatAnswer:
+    """One answer, printed as it streams. The first Ctrl-C stops the answer (what was written
+    so far is stored, marked cancelled); a second one interrupts at once (KeyboardInterrupt)."""
     cancel = CancelToken()
-    return drain(enclave.chat.ask(ws, question, options, cancel=cancel), cancel, stream=stream)
+    with ctrl_c_cancels(cancel):
+        events = enclave.chat.ask(ws, question, options, cancel=cancel)
+        return drain(events, cancel, stream=stream)
+
+
+@contextmanager
+def ctrl_c_cancels(cancel: CancelToken) -> Iterator[None]:
+    """While inside: SIGINT sets `cancel` the first time and raises KeyboardInterrupt after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        cancel.cancel()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def cmd_ask(args: argparse.Namespace, enclave: Enclave) -> int:
@@ -134,7 +165,11 @@ def cmd_ask(args: argparse.Namespace, enclave: Enclave) -> int:
             return 0  # --show-request alone: shown, nothing sent
         return report(answer, as_json=args.json)
     answer = run_question(enclave, ws, args.question, ask_options(args), stream=not args.json)
-    return report(answer, as_json=args.json)
+    code = report(answer, as_json=args.json)
+    if answer.cancelled:
+        print("Stopped.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return code
 
 
 def report(answer: ChatAnswer, *, as_json: bool) -> int:
@@ -152,20 +187,84 @@ def report(answer: ChatAnswer, *, as_json: bool) -> int:
     return 0
 
 
+SHELL_COMMANDS = {
+    "/help": "this list",
+    "/new": "start a new conversation",
+    "/quit": "leave (so do an empty line and Ctrl-D)",
+}
+
+
 def cmd_shell(args: argparse.Namespace, enclave: Enclave) -> int:
-    ws = enclave.workspaces.get_or_create(args.workspace)
-    print(f"Enclave, workspace '{ws.name}'. Ask a question; an empty line or Ctrl-D quits.")
+    if args.workspace is None:
+        ws = enclave.workspaces.get_or_create("default")
+    else:
+        ws = enclave.workspaces.require(args.workspace, create=args.create)
+    print(
+        f"Enclave, workspace '{ws.name}'. Ask a question; /help lists the commands, "
+        "Ctrl-C stops an answer, an empty line or Ctrl-D quits."
+    )
     conversation: str | None = None
+    while (question := read_question()) is not None:
+        if question.startswith("/"):
+            if shell_command(question) == "quit":
+                break
+            conversation = None if question.split()[0] == "/new" else conversation
+            continue
+        conversation = shell_answer(args, enclave, ws, question, conversation)
+    return 0
+
+
+def read_question() -> str | None:
+    """The next line typed; None to quit (an empty line, Ctrl-D). Ctrl-C: a fresh prompt."""
     while True:
         try:
-            question = input("\n> ").strip()
+            line = input("\n> ").strip()
         except EOFError:
-            break
-        if not question:
-            break
+            return None
+        except KeyboardInterrupt:
+            print()
+            continue
+        return line or None
+
+
+def shell_command(line: str) -> str:
+    """Run a /command; 'quit' to leave the shell, '' otherwise."""
+    word = line.split()[0].lower()
+    if word in ("/quit", "/exit"):
+        return "quit"
+    if word == "/new":
+        print("A new conversation: the next question starts it.")
+    elif word == "/help":
+        print("\n".join(f"  {name:<6} {what}" for name, what in SHELL_COMMANDS.items()))
+        print("  Anything else is a question about the workspace's documents.")
+    else:
+        print(f"There is no command {word}; /help lists them.")
+    return ""
+
+
+def shell_answer(
+    args: argparse.Namespace,
+    enclave: Enclave,
+    ws: Workspace,
+    question: str,
+    conversation: str | None,
+) -> str | None:
+    """Answer one question; Ctrl-C stops it and the shell goes on. Between questions the
+    workspace is let go, so an idle shell never keeps an ingest out."""
+    try:
         answer = run_question(enclave, ws, question, ask_options(args, conversation), stream=True)
-        conversation = answer.conversation_id
-        print()
-        if answer.citations:
-            print(format_citations(answer))
-    return 0
+        read_only = enclave.workspaces.serves_read_only(ws.id)
+    except KeyboardInterrupt:
+        print("\n(stopped)")
+        return conversation
+    finally:
+        enclave.indexes.release(ws.id)
+    print("\n(stopped)" if answer.cancelled else "")
+    if read_only:
+        print(
+            "(Another Enclave process is adding documents to this workspace: this answer used "
+            "the documents indexed so far, found by their words.)"
+        )
+    if answer.citations:
+        print(format_citations(answer))
+    return answer.conversation_id

@@ -31,12 +31,29 @@ def cmd_list(args: argparse.Namespace, enclave: Enclave) -> int:
     return 0
 
 
+SUFFIX_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
+
+
+def export_format(out: Path) -> str:
+    """The format a file name asks for; an unknown one is refused (never Markdown in a .pdf)."""
+    from app.cli.output import CliError
+
+    fmt = SUFFIX_FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise CliError(
+            f"Enclave exports a conversation as Markdown (.md) or HTML (.html), not "
+            f"{out.suffix or 'a file without a suffix'}: name the file NAME.md or NAME.html, "
+            "or choose with --format md|html."
+        )
+    return fmt
+
+
 def cmd_export(args: argparse.Namespace, enclave: Enclave) -> int:
     from app.cli.output import CliError
     from app.library.export import conversation_html, conversation_markdown
 
+    fmt = args.format or export_format(args.out)
     conv = enclave.history.conversation(args.conversation)  # ConversationNotFound: a sentence
-    fmt = args.format or ("html" if args.out.suffix.lower() in (".html", ".htm") else "md")
     builder = conversation_html if fmt == "html" else conversation_markdown
     workspace = enclave.workspaces.get(conv.workspace_id).name
     text = builder(conv.title, workspace, enclave.history.messages(conv.id))

@@ -13,6 +13,8 @@ from app.library.ingest import FileOutcome, IngestProgress, IngestSummary, inges
 
 if TYPE_CHECKING:
     from app.container import Enclave
+    from app.library.workspaces import Workspace
+    from rag.index_types import DocumentIndex
     from rag.types import Hit
 
 OUTCOME_WORDS = {
@@ -28,6 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("ingest", help="add files or folders to a workspace")
     p.add_argument("paths", nargs="+", type=Path)
     p.add_argument("--workspace", "-w", required=True)
+    p.add_argument("--create", action="store_true", help="create the workspace if it is new")
     p.add_argument("--password", help="password for protected PDFs (applies to every file given)")
     p.add_argument("--json", action="store_true", help="one JSON line per file")
     p.set_defaults(func=cmd_ingest)
@@ -54,8 +57,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace, enclave: Enclave) -> int:
-    ws = enclave.workspaces.get_or_create(args.workspace)
-    index = enclave.index(ws)
+    ws = enclave.workspaces.require(args.workspace, create=args.create)
+    index = writable_index(enclave, ws)
     failed = 0
     for event in ingest_paths(
         index, args.paths, limits=enclave.parse_limits, password=args.password
@@ -105,6 +108,34 @@ def cmd_ingest(args: argparse.Namespace, enclave: Enclave) -> int:
     return 1 if failed else 0
 
 
+def writable_index(enclave: Enclave, ws: Workspace) -> DocumentIndex:
+    """The workspace's index for writing. While another process holds the workspace (another
+    ingest, an answer being written), wait for it, saying so on stderr once."""
+    said: list[str] = []
+
+    def say(sentence: str) -> None:
+        if not said:
+            print(f"{sentence}; waiting for it (Ctrl-C to stop).", file=sys.stderr, flush=True)
+            said.append(sentence)
+
+    while True:
+        enclave.workspaces.wait_until_free(ws, say)
+        index = enclave.index(ws)
+        if not enclave.workspaces.serves_read_only(ws.id):
+            return index
+        enclave.indexes.release(ws.id)  # taken again in between: wait once more
+
+
+def reading_index(enclave: Enclave, ws: Workspace) -> DocumentIndex:
+    """The workspace's index for reading. While another process writes it, the documents
+    committed so far, searched by their words, at once (a note on stderr says so)."""
+    busy = enclave.workspaces.busy(ws)
+    if busy is None:
+        return enclave.index(ws)
+    print(f"{busy}: searching the documents indexed so far, by their words.", file=sys.stderr)
+    return enclave.workspaces.reader(ws)
+
+
 def hit_json(hit: Hit) -> dict[str, Any]:
     return {
         "document": hit.document_name,
@@ -120,7 +151,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 def cmd_search(args: argparse.Namespace, enclave: Enclave) -> int:
     if (args.query is None) == (args.queries is None):
         raise CliError("Give a query, or --queries FILE with one query per line.")
-    index = enclave.index(enclave.workspaces.get(args.workspace))
+    index = reading_index(enclave, enclave.workspaces.get(args.workspace))
     if args.queries is not None:
         lines = args.queries.read_text(encoding="utf-8").splitlines()
         for query in (q.strip() for q in lines):
@@ -144,8 +175,8 @@ def cmd_search(args: argparse.Namespace, enclave: Enclave) -> int:
 
 
 def cmd_documents_list(args: argparse.Namespace, enclave: Enclave) -> int:
-    index = enclave.index(enclave.workspaces.get(args.workspace))
-    docs = index.documents()
+    # The manifest alone: no search model, no chromadb, and no lock (fast, even mid-ingest).
+    docs = enclave.workspaces.reader(enclave.workspaces.get(args.workspace)).documents()
     for d in docs:
         if args.json:
             print(

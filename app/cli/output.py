@@ -47,12 +47,26 @@ def drain(events: Iterator[ChatEvent], cancel: CancelToken, *, stream: bool) -> 
                 result = event
     except KeyboardInterrupt:
         cancel.cancel()  # the engine stops; drain to get the stored (partial) answer
-        for event in events:
-            if isinstance(event, ChatAnswer):
-                result = event
-    assert result is not None
+        result = _rest_after_interrupt(events) or result
+        if result is None:  # Ctrl-C landed outside the generation: nothing to show
+            raise
+    if result is None:
+        raise RuntimeError("the answer ended without its final event")
     final = result.answer.strip()
     if stream and final and not result.cancelled and final not in "".join(shown):
         # nothing was generated, or the router replaced the draft (abstention, removed claims)
         print(f"\n{final}" if shown else final)
+    return result
+
+
+def _rest_after_interrupt(events: Iterator[ChatEvent]) -> ChatAnswer | None:
+    """The final ChatAnswer of `events` after a Ctrl-C, if the answer can still end (it cannot
+    when the interrupt was raised inside the answer's own code: it is closed then)."""
+    result: ChatAnswer | None = None
+    try:
+        for event in events:
+            if isinstance(event, ChatAnswer):
+                result = event
+    except KeyboardInterrupt:  # a second Ctrl-C: stop waiting for it
+        return None
     return result

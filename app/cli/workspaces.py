@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING
+
+from app.cli.output import CliError
 
 if TYPE_CHECKING:
     from app.container import Enclave
@@ -56,6 +59,11 @@ def cmd_rename(args: argparse.Namespace, enclave: Enclave) -> int:
 def cmd_delete(args: argparse.Namespace, enclave: Enclave) -> int:
     ws = enclave.workspaces.get(args.name)
     if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError(
+                f"Deleting workspace '{ws.name}' needs your confirmation: run it in a terminal, "
+                "or add --yes."
+            )
         reply = input(
             f"Delete workspace '{ws.name}', its document index and its conversations? "
             "Your original files are not touched. [y/N] "

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.errors import EnclaveError
+from rag.index import WorkspaceIndex
+from rag.index_types import RecoveryReport
+from rag.store import WorkspaceBusyError, is_locked, lock_holder
 
 if TYPE_CHECKING:
     from rag.embedder import Embedder
-    from rag.index import WorkspaceIndex
+    from rag.index_types import IngestReport, ProgressCallback, SearchMode
+    from rag.manifest import ChunkRow, Manifest
+    from rag.types import DocumentRecord, Hit
 
 _ID_RE = re.compile(r"[^a-z0-9]+")
+_NO_RECOVERY = RecoveryReport(0, 0, 0)
 
 
 class WorkspaceError(EnclaveError):
@@ -51,6 +60,8 @@ class WorkspaceRegistry:
         self._root = root
         self._lock = threading.Lock()
         self._open: dict[str, WorkspaceIndex] = {}
+        self._readers: dict[str, ReadOnlyIndex] = {}
+        self._retired: list[ReadOnlyIndex] = []
 
     def list(self) -> list[Workspace]:
         if not self._root.exists():
@@ -61,19 +72,41 @@ class WorkspaceRegistry:
         return sorted(found, key=lambda w: w.name.lower())
 
     def get(self, name_or_id: str) -> Workspace:
-        wid = workspace_id_for(name_or_id)
-        meta = self._root / wid / "workspace.json"
-        if not meta.exists():
-            known = ", ".join(w.name for w in self.list()) or "none yet"
+        """The workspace with this id, or this display name (case-insensitive)."""
+        found = self.find(name_or_id)
+        if found is None:
             raise WorkspaceError(
-                f"There is no workspace called {name_or_id!r} (workspaces: {known}). "
+                f"There is no workspace called {name_or_id!r} (workspaces: {self._known()}). "
                 "Create it with: enclave workspaces create NAME"
             )
-        return self._read(self._root / wid)
+        return found
+
+    def find(self, name_or_id: str) -> Workspace | None:
+        wid = workspace_id_for(name_or_id)
+        if (self._root / wid / "workspace.json").exists():
+            return self._read(self._root / wid)
+        wanted = name_or_id.strip().lower()
+        return next((w for w in self.list() if w.name.lower() == wanted), None)
+
+    def require(self, name: str, *, create: bool) -> Workspace:
+        """The workspace `name`; a new one only when `create` (the CLI's --create): a typo
+        must never make a workspace silently."""
+        found = self.find(name)
+        if found is not None:
+            return found
+        if create:
+            return self.create(name)
+        raise WorkspaceError(
+            f"There is no workspace called {name!r} (workspaces: {self._known()}); "
+            "add --create to make it."
+        )
+
+    def _known(self) -> str:
+        return ", ".join(w.name for w in self.list()) or "none yet"
 
     def exists(self, name_or_id: str) -> bool:
         try:
-            return (self._root / workspace_id_for(name_or_id) / "workspace.json").exists()
+            return self.find(name_or_id) is not None
         except WorkspaceError:
             return False
 
@@ -95,6 +128,11 @@ class WorkspaceRegistry:
         ws = self.get(name_or_id)
         if not new_name.strip():
             raise WorkspaceError("A workspace needs a name.")
+        taken = self.find(new_name)
+        if taken is not None and taken.id != ws.id:
+            raise WorkspaceError(
+                f"A workspace called {taken.name!r} already exists; choose another name."
+            )
         self._write(ws.folder, {"id": ws.id, "name": new_name.strip(), "created_at": ws.created_at})
         return self._read(ws.folder)
 
@@ -106,22 +144,72 @@ class WorkspaceRegistry:
         return ws
 
     def close_index(self, workspace_id: str) -> None:
-        """Close the workspace's index if this process has it open (before deleting it)."""
+        """Close the workspace's index if this process has it open (before deleting it, or
+        so that an idle process does not keep others out of the workspace)."""
         with self._lock:
             index = self._open.pop(workspace_id, None)
-        if index is not None:
-            index.close()
+            reader = self._readers.pop(workspace_id, None)
+        for opened in (index, reader):
+            if opened is not None:
+                opened.close()
 
     def index(self, workspace: Workspace, embedder: Embedder) -> WorkspaceIndex:
-        """The workspace's index, opened once per process (chroma wants one client per folder)."""
+        """The workspace's index, opened once per process (chroma wants one client per folder).
+
+        While another process holds the workspace (an ingest), this answers at once with a
+        ReadOnlyIndex: the documents committed so far, searched by their words (re-ranked with
+        `embedder`), every write refused with a sentence. The next call tries again."""
         with self._lock:
             index = self._open.get(workspace.id)
-            if index is None:
-                from rag.index import WorkspaceIndex
-
+            if index is not None:
+                return index
+            try:
                 index = WorkspaceIndex(workspace.index_folder, embedder)
-                self._open[workspace.id] = index
+            except WorkspaceBusyError:
+                return self._reader(workspace, embedder)
+            retired = self._readers.pop(workspace.id, None)
+            if retired is not None:
+                self._retired.append(retired)  # a caller may still be reading from it
+            self._open[workspace.id] = index
             return index
+
+    def reader(self, workspace: Workspace) -> ReadOnlyIndex:
+        """The workspace's documents and word search from its manifest alone, without the
+        search model or chromadb, and without locking anyone out (fast: `documents list`)."""
+        with self._lock:
+            return self._reader(workspace, None)
+
+    def _reader(self, workspace: Workspace, embedder: Embedder | None) -> ReadOnlyIndex:
+        reader = self._readers.get(workspace.id)
+        if reader is None or (embedder is not None and reader.embedder_missing):
+            if reader is not None:
+                self._retired.append(reader)
+            reader = ReadOnlyIndex(workspace, embedder)
+            self._readers[workspace.id] = reader
+        return reader
+
+    def busy(self, workspace: Workspace) -> str | None:
+        """One sentence when another process holds the workspace now (who, since when)."""
+        if workspace.id in self.open_ids():
+            return None
+        lock = workspace.index_folder / ".lock"
+        return busy_sentence(workspace) if is_locked(lock) else None
+
+    def wait_until_free(
+        self, workspace: Workspace, on_wait: Callable[[str], None], poll_s: float = 0.5
+    ) -> None:
+        """Block while another process holds the workspace; `on_wait(sentence)` once first."""
+        sentence = self.busy(workspace)
+        if sentence is None:
+            return
+        on_wait(sentence)
+        while self.busy(workspace) is not None:
+            time.sleep(poll_s)
+
+    def serves_read_only(self, workspace_id: str) -> bool:
+        """Whether this process reads the workspace from its manifest alone (a ReadOnlyIndex)."""
+        with self._lock:
+            return workspace_id in self._readers and workspace_id not in self._open
 
     def open_ids(self) -> tuple[str, ...]:
         """The ids of the workspaces whose index this process has open."""
@@ -130,8 +218,11 @@ class WorkspaceRegistry:
 
     def close(self) -> None:
         with self._lock:
-            indexes = list(self._open.values())
+            indexes: list[WorkspaceIndex] = [*self._open.values(), *self._readers.values()]
+            indexes += self._retired
             self._open.clear()
+            self._readers.clear()
+            self._retired.clear()
         for index in indexes:
             index.close()
 
@@ -147,3 +238,130 @@ class WorkspaceRegistry:
         tmp = folder / "workspace.json.tmp"
         tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
         tmp.replace(folder / "workspace.json")
+
+
+def busy_sentence(workspace: Workspace) -> str:
+    holder = lock_holder(workspace.index_folder / ".lock")
+    return (
+        f"Workspace '{workspace.name}' is in use by another Enclave process{holder} until it "
+        "finishes"
+    )
+
+
+class ReadOnlyIndex(WorkspaceIndex):
+    """A workspace index read from its SQLite manifest alone: no chromadb, no lock, no write.
+
+    What a reader gets while another process writes the workspace (chroma allows one process
+    per folder; SQLite's WAL lets this read what is committed, never half a document), and what
+    `documents list` uses. Search is by words (BM25); given the search model, the candidates are
+    re-ranked by meaning as well (their cosine similarity, as the full index would compute it).
+    Writes raise WorkspaceBusyError with a sentence.
+    """
+
+    def __init__(self, workspace: Workspace, embedder: Embedder | None = None) -> None:
+        from rag.manifest import Manifest  # no super().__init__(): nothing of chroma is opened
+
+        self.workspace = workspace
+        self.root = workspace.index_folder
+        self.embedder_missing = embedder is None
+        self._embedder = embedder
+        path = self.root / "manifest.sqlite3"
+        self._manifest = Manifest(path, read_only=True) if path.exists() else None
+        self.last_recovery = _NO_RECOVERY
+
+    @property
+    def manifest(self) -> Manifest:  # type: ignore[override]
+        if self._manifest is None:
+            raise WorkspaceBusyError(f"Workspace '{self.workspace.name}' has no index yet.")
+        return self._manifest
+
+    def documents(self) -> list[DocumentRecord]:
+        return [] if self._manifest is None else super().documents()
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        mode: SearchMode = "hybrid",
+        documents: Sequence[str] | None = None,
+    ) -> list[Hit]:
+        if k <= 0 or not query.strip() or self._manifest is None:
+            return []
+        depth = max(4 * k, 20)
+        found = (
+            self._manifest.lexical(query, depth)
+            if documents is None
+            else self._manifest.lexical(query, depth, documents)
+        )
+        rows = self._manifest.live_chunks([cid for cid, _ in found])
+        lexical = [(cid, score) for cid, score in found if cid in rows]
+        sims = self._similarities(query, lexical, rows) if mode != "lexical" else {}
+        ranked = _fuse(lexical, sims, k)
+        ranks = {cid: n for n, (cid, _) in enumerate(lexical, start=1)}
+        return [_hit(rows[cid], score, sims.get(cid), ranks[cid]) for cid, score in ranked]
+
+    def _similarities(
+        self, query: str, lexical: Sequence[tuple[str, float]], rows: dict[str, ChunkRow]
+    ) -> dict[str, float]:
+        if self._embedder is None or not lexical:
+            return {}
+        vectors = self._embedder.embed([query] + [rows[cid].chunk.text for cid, _ in lexical])
+        return {
+            cid: _cosine(vectors[0], v) for (cid, _), v in zip(lexical, vectors[1:], strict=True)
+        }
+
+    def ingest_file(self, path: Path, **_: object) -> IngestReport:
+        raise self._refusal()
+
+    def ingest_parsed(self, path: Path, *_: object, **__: object) -> IngestReport:
+        raise self._refusal()
+
+    def remove(self, doc_id_or_path: str | Path) -> bool:
+        raise self._refusal()
+
+    def rebuild_vectors(self, progress: ProgressCallback | None = None) -> int:
+        raise self._refusal()
+
+    def _refusal(self) -> WorkspaceBusyError:
+        return WorkspaceBusyError(busy_sentence(self.workspace) + "; try again then.")
+
+    def recover(self) -> RecoveryReport:
+        return self.last_recovery
+
+    def stats(self) -> dict[str, int | str]:
+        return {} if self._manifest is None else dict(self._manifest.counts())
+
+    def close(self) -> None:
+        if self._manifest is not None:
+            self._manifest.close()
+
+
+def _fuse(
+    lexical: Sequence[tuple[str, float]], sims: dict[str, float], k: int
+) -> list[tuple[str, float]]:
+    """Lexical order alone, or (with similarities) lexical and meaning ranks fused by RRF."""
+    if not sims:
+        return list(lexical[:k])
+    from rag.fusion import reciprocal_rank_fusion
+
+    by_meaning = sorted(sims, key=lambda cid: -sims[cid])
+    return reciprocal_rank_fusion([[cid for cid, _ in lexical], by_meaning], limit=k)
+
+
+def _hit(row: ChunkRow, score: float, similarity: float | None, rank: int) -> Hit:
+    from rag.types import Hit
+
+    return Hit(
+        chunk=row.chunk,
+        document_name=row.document_name,
+        path=row.path,
+        score=float(score),
+        dense_similarity=similarity,
+        lexical_rank=rank,
+    )
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
