@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.cli.output import CliError, progress_line
 from app.library.ingest import FileOutcome, IngestProgress, IngestSummary, ingest_paths
+from app.library.names import display_name
 
 if TYPE_CHECKING:
     from app.container import Enclave
@@ -68,7 +69,7 @@ def cmd_ingest(args: argparse.Namespace, enclave: Enclave) -> int:
                 progress_line(
                     event.done,
                     event.total,
-                    event.current.name,
+                    display_name(event.current.name),
                     f"{event.pages_per_second:.1f} pages/s",
                 )
         elif isinstance(event, FileOutcome):
@@ -92,13 +93,7 @@ def cmd_ingest(args: argparse.Namespace, enclave: Enclave) -> int:
                 )
             else:
                 progress_line(None, None, "", "")
-                detail = f"{rep.pages} pages, {rep.chunk_count} chunks" if rep.chunk_count else ""
-                why = rep.reason or "; ".join(rep.warnings)
-                print(
-                    f"{OUTCOME_WORDS.get(rep.outcome, rep.outcome):>26}  {event.path.name}"
-                    + (f"  ({detail})" if detail else "")
-                    + (f"\n{'':>28}{why}" if why else "")
-                )
+                print(outcome_line(event))
         elif isinstance(event, IngestSummary) and not args.json:
             counts = ", ".join(f"{n} {OUTCOME_WORDS.get(k, k)}" for k, n in event.counts.items())
             print(
@@ -134,6 +129,23 @@ def reading_index(enclave: Enclave, ws: Workspace) -> DocumentIndex:
         return enclave.index(ws)
     print(f"{busy}: searching the documents indexed so far, by their words.", file=sys.stderr)
     return enclave.workspaces.reader(ws)
+
+
+def outcome_line(event: FileOutcome) -> str:
+    """An ingest outcome as the terminal shows it; file names and reasons are escaped
+    (display_name) so that no name can reorder or hide what is printed."""
+    rep = event.report
+    shown = event.path.name
+    name = display_name(shown)
+    if rep.name and rep.name != shown:  # a link, added as the file it points to
+        name += f" (as {display_name(rep.name)})"
+    detail = f"{rep.pages} pages, {rep.chunk_count} chunks" if rep.chunk_count else ""
+    why = display_name(rep.reason or "; ".join(rep.warnings))
+    return (
+        f"{OUTCOME_WORDS.get(rep.outcome, rep.outcome):>26}  {name}"
+        + (f"  ({detail})" if detail else "")
+        + (f"\n{'':>28}{why}" if why else "")
+    )
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:

@@ -30,8 +30,13 @@ def home(tmp_path_factory: pytest.TempPathFactory, eval_dir: Path) -> Path:
     )
     (matter / "notes.xyz").write_text("not a supported type")
     enclave(home, "workspaces", "create", "ACME")
-    proc = enclave(home, "ingest", str(matter), "--workspace", "acme", "--json")
+    # notes.xyz gets its own outcome line, rejected, so the run exits 1 (issue 12: every entry
+    # found in a folder has an outcome; before, unsupported files there were passed over).
+    proc = enclave(home, "ingest", str(matter), "--workspace", "acme", "--json", check=False)
     outcomes = {Path(r["path"]).name: r for r in json_lines(proc.stdout)}
+    assert proc.returncode == 1, proc.stderr
+    assert outcomes["notes.xyz"]["outcome"] == "rejected", outcomes
+    assert "Unsupported file type .xyz" in outcomes["notes.xyz"]["reason"]
     assert outcomes[CONTRACT_TXT]["outcome"] == "indexed", outcomes
     assert outcomes[CONTRACT_PDF]["outcome"] == "indexed", outcomes
     assert outcomes[CONTRACT_TXT]["chunks"] > 10
