@@ -59,3 +59,18 @@ def stored_meta(meta: dict[str, Any]) -> str:
         int(meta.get("sources", 0) or 0),
         route_text(route) if route else "",
     )
+
+
+def progress_text(
+    seconds: float, tokens: int = 0, writing_seconds: float | None = None, stage: str = ""
+) -> str:
+    """The line shown while an answer is prepared: the stage, the seconds since the question
+    was sent and, once tokens flow, how many and how fast ("Writing the answer… 12 s ·
+    48 tokens · 8.1 tokens/s"). `writing_seconds`: the time since the first token."""
+    parts = [stage or ("Writing the answer…" if tokens else "Searching your documents…")]
+    parts.append(f"{seconds:.0f} s")
+    if tokens:
+        parts.append(f"{tokens} token{'s' if tokens != 1 else ''}")
+        if writing_seconds is not None and writing_seconds >= 0.5:
+            parts.append(f"{tokens / writing_seconds:.1f} tokens/s")
+    return " · ".join(parts)

@@ -1,4 +1,18 @@
-"""The conversation transcript: questions, streamed Markdown answers, clickable citations.
+"""The conversation transcript: questions, answers with their evidence, clickable citations.
+
+Every answer reads the same, live or re-opened from history (ui.answer_parts.AnswerParts):
+"Enclave", then the evidence block (each quote verbatim, highlighted, with "[n] document,
+line 12" or "page 3", clickable like a citation), then the answer text with its [n] markers (not
+for an evidence-only answer: its quotes are not shown twice), then the notices, the sources,
+the meta line and, after Regenerate, "‹ 1 of 2 ›" to see the earlier versions.
+
+While an answer is written, the evidence is shown as soon as it is chosen, with a progress line
+(elapsed seconds, then tokens/s). The model's draft is not shown while it is written: a sentence
+that fails the fact check is never on screen (as in the terminal). The view follows new content
+unless the person has scrolled up; then "Jump to latest" appears.
+
+Every answer part starts in a fresh block that belongs to no list, so an answer that begins or
+ends with a list ("1. ...", "- ...") never turns the lines after it into list items.
 
 Safety: answers are Markdown written by a model. They are rendered with raw HTML switched off,
 images replaced by their alt text, and `loadResource` refusing everything, so no remote (or
@@ -15,24 +29,28 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QPalette,
+    QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
+    QTextFormat,
     QTextFrameFormat,
 )
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtWidgets import QTextBrowser, QToolButton, QWidget
 
-from app.desktop.facade import Citation
+from app.desktop.facade import Citation, EvidenceQuote, text_file
+from ui.answer_parts import AnswerParts, evidence_citation
 
 _MARKER_RE = re.compile(r"\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")
 _IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD = QTextDocument.MarkdownFeature
 MARKDOWN_FEATURES = _MD(_MD.MarkdownDialectGitHub.value | _MD.MarkdownNoHTML.value)
 RENDER_INTERVAL_MS = 50
+ANSWER_KEY = QTextFormat.Property.UserProperty + 1  # the answer a block belongs to
 
 
 def answer_markdown(text: str, key: str, cited: Sequence[int]) -> str:
@@ -58,8 +76,9 @@ def blend(a: QColor, b: QColor, amount: float) -> QColor:
 
 
 class TranscriptView(QTextBrowser):
-    citation_clicked = Signal(object)  # a Citation
+    citation_clicked = Signal(object)  # a Citation (an evidence quote's, too)
     link_refused = Signal(str)  # a URL that was not opened
+    version_requested = Signal(str, int)  # an answer's key, -1 (earlier) or +1 (later)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,15 +89,28 @@ class TranscriptView(QTextBrowser):
         self.setAccessibleDescription("The questions asked and the answers, with citations")
         self.anchorClicked.connect(self._anchor_clicked)
         self._citations: dict[str, dict[int, Citation]] = {}
+        self._evidence: dict[str, dict[int, EvidenceQuote]] = {}
         self._stream_start: int | None = None
         self._stream_key = ""
         self._stream_text = ""
         self._stream_status = ""
+        self._stream_evidence: tuple[EvidenceQuote, ...] = ()
+        self._follow = True  # keep the newest content in view (off once the person scrolls up)
+        self._scrolling = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(RENDER_INTERVAL_MS)
         self._timer.timeout.connect(self._render_stream)
         self.document().setDocumentMargin(14)
+        self.jump_button = QToolButton(self)
+        self.jump_button.setText("Jump to latest ↓")
+        self.jump_button.setAccessibleName("Jump to latest")
+        self.jump_button.setToolTip("Scroll to the newest part of the conversation")
+        self.jump_button.clicked.connect(self.jump_to_latest)
+        self.jump_button.hide()
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self.verticalScrollBar().rangeChanged.connect(lambda *_: self._content_grew())
+        self.installEventFilter(self)
 
     # -- resources and links --------------------------------------------------------------
     def loadResource(self, type: int, name: QUrl | str) -> Any:
@@ -87,23 +119,82 @@ class TranscriptView(QTextBrowser):
 
     def _anchor_clicked(self, url: QUrl) -> None:
         target = url.toString()
-        if target.startswith("cite:"):
-            _, key, num = ([*target.split(":"), "", ""])[:3]
-            citation = self._citations.get(key, {}).get(int(num) if num.isdigit() else -1)
+        kind, key, num = ([*target.split(":"), "", ""])[:3]
+        n = int(num) if num.lstrip("-").isdigit() else -1
+        if kind == "cite":
+            citation = self._citations.get(key, {}).get(n)
             if citation is not None:
                 self.citation_clicked.emit(citation)
+            return
+        if kind == "evid":
+            quote = self._evidence.get(key, {}).get(n)
+            if quote is not None:
+                self.citation_clicked.emit(evidence_citation(quote))
+            return
+        if kind == "ver":
+            self.version_requested.emit(key, -1 if n < 0 else 1)
             return
         self.link_refused.emit(target)
 
     def citations(self, key: str) -> dict[int, Citation]:
         return dict(self._citations.get(key, {}))
 
+    def evidence(self, key: str) -> dict[int, EvidenceQuote]:
+        return dict(self._evidence.get(key, {}))
+
+    # -- following the newest content -----------------------------------------------------
+    @property
+    def following(self) -> bool:
+        return self._follow
+
+    def _scrolled(self, value: int) -> None:
+        if self._scrolling:
+            return
+        bar = self.verticalScrollBar()
+        self._follow = value >= bar.maximum() - 4
+        self._update_jump()
+
+    def _content_grew(self) -> None:
+        if self._follow:
+            self._scroll_to_end()
+        self._update_jump()
+
+    def jump_to_latest(self) -> None:
+        self._follow = True
+        self._scroll_to_end()
+        self._update_jump()
+
+    def _update_jump(self) -> None:
+        bar = self.verticalScrollBar()
+        show = not self._follow and bar.value() < bar.maximum() - 4
+        if show:
+            self._place_jump()
+            self.jump_button.raise_()
+        self.jump_button.setVisible(show)
+
+    def _place_jump(self) -> None:
+        self.jump_button.adjustSize()
+        vp = self.viewport().geometry()
+        size = self.jump_button.sizeHint()
+        self.jump_button.move(
+            vp.x() + (vp.width() - size.width()) // 2, vp.y() + vp.height() - size.height() - 10
+        )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self and event.type() == QEvent.Type.Resize:
+            self._place_jump()
+        return super().eventFilter(watched, event)
+
     # -- building the transcript ----------------------------------------------------------
     def clear_all(self) -> None:
         self._timer.stop()
         self._stream_start = None
+        self._stream_evidence = ()
         self._citations.clear()
+        self._evidence.clear()
         self.clear()
+        self._follow = True
+        self._update_jump()
 
     def show_hint(self, title: str, text: str) -> None:
         self.clear_all()
@@ -116,7 +207,7 @@ class TranscriptView(QTextBrowser):
     def add_question(self, text: str) -> None:
         cursor = self._end()
         if not self.document().isEmpty():
-            cursor.insertBlock()
+            self._plain_block(cursor)
         pal = self.palette()
         frame = QTextFrameFormat()
         frame.setBackground(
@@ -132,28 +223,37 @@ class TranscriptView(QTextBrowser):
         label.setForeground(pal.color(QPalette.ColorRole.Text))
         cursor.insertText("You\n", label)
         cursor.insertText(text, QTextCharFormat())
-        self._scroll_to_end()
+        self.jump_to_latest()  # a new question: show it, and follow its answer
 
     def begin_answer(self, key: str, status: str = "Searching your documents…") -> None:
-        """Start the answer that tokens will stream into."""
+        """Start the answer that the evidence and the progress line are shown in."""
         cursor = self._end()
-        cursor.insertBlock()
+        self._plain_block(cursor)
         self._stream_start = cursor.position()
         self._stream_key = key
         self._stream_text = ""
         self._stream_status = status
+        self._stream_evidence = ()
         self._render_stream()
 
     def set_stream_status(self, status: str) -> None:
-        self._stream_status = status
-        if not self._stream_text:
+        """The progress line of the answer being written ("Writing the answer… 12 s")."""
+        if status != self._stream_status:
+            self._stream_status = status
             self._render_stream()
 
+    def stream_status(self) -> str:
+        return self._stream_status
+
+    def show_evidence(self, evidence: Sequence[EvidenceQuote]) -> None:
+        """Show the evidence as soon as it is chosen, before the model has written anything."""
+        self._stream_evidence = tuple(evidence)
+        self._evidence[self._stream_key] = {q.n: q for q in evidence}
+        self._render_stream()
+
     def append_tokens(self, text: str) -> None:
-        """Add streamed text; the Markdown is re-rendered at most every 50 ms."""
+        """Keep the streamed draft (it is not shown: it has not been checked yet)."""
         self._stream_text += text
-        if not self._timer.isActive():
-            self._timer.start()
 
     @property
     def streaming(self) -> bool:
@@ -170,28 +270,55 @@ class TranscriptView(QTextBrowser):
         meta: str,
         notice: str = "",
     ) -> None:
-        """Replace the streamed text with the final answer, its sources and its meta line."""
+        """Replace the answer being written by a final answer given in pieces."""
+        self.finish_parts(
+            AnswerParts(key, text, tuple(citations), notices=(notice,) if notice else (), meta=meta)
+        )
+
+    def finish_parts(self, parts: AnswerParts) -> None:
+        """Replace the answer being written (evidence, progress) by the final answer."""
         self._timer.stop()
         if self._stream_start is None:
             cursor = self._end()
-            cursor.insertBlock()
+            self._plain_block(cursor)
             self._stream_start = cursor.position()
         cursor = self._stream_cursor()
         cursor.removeSelectedText()
         self._stream_start = None
-        self._write_answer(cursor, key, text, citations, meta, notice)
-        self._scroll_to_end()
+        self._stream_evidence = ()
+        self._evidence.pop("", None)
+        self._write_answer(cursor, parts)
+        self._content_grew()
 
     def add_answer(
         self, key: str, text: str, citations: Sequence[Citation], meta: str, notice: str = ""
     ) -> None:
+        self.add_parts(
+            AnswerParts(key, text, tuple(citations), notices=(notice,) if notice else (), meta=meta)
+        )
+
+    def add_parts(self, parts: AnswerParts) -> None:
+        """Add a finished answer (one read back from history) at the end."""
         cursor = self._end()
-        cursor.insertBlock()
-        self._write_answer(cursor, key, text, citations, meta, notice)
+        self._plain_block(cursor)
+        self._write_answer(cursor, parts)
+
+    def replace_parts(self, parts: AnswerParts) -> bool:
+        """Draw an answer already shown again in place (another version of it). False when the
+        answer with that key is not in the transcript."""
+        span = self._answer_span(parts.key)
+        if span is None:
+            return False
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(span[0])
+        cursor.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        self._write_answer(cursor, parts, fresh=False)
+        return True
 
     def add_notice(self, text: str) -> None:
         cursor = self._end()
-        cursor.insertBlock()
+        self._plain_block(cursor)
         self._muted(cursor, text)
 
     # -- internals ------------------------------------------------------------------------
@@ -199,6 +326,20 @@ class TranscriptView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         return cursor
+
+    def _plain_block(self, cursor: QTextCursor) -> None:
+        """Start a new block that is in no list, has no heading or quote level, and no
+        leftover character format: what follows an answer's Markdown starts clean."""
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        self._unlist(cursor)
+
+    def _unlist(self, cursor: QTextCursor) -> None:
+        block = cursor.block()
+        listed = block.textList()
+        if listed is not None:
+            listed.remove(block)
+        cursor.setBlockFormat(QTextBlockFormat())
+        cursor.setCharFormat(QTextCharFormat())
 
     def _stream_cursor(self) -> QTextCursor:
         cursor = QTextCursor(self.document())
@@ -209,64 +350,155 @@ class TranscriptView(QTextBrowser):
     def _render_stream(self) -> None:
         if self._stream_start is None:
             return
-        bar = self.verticalScrollBar()
-        at_end = bar.value() >= bar.maximum() - 4
         cursor = self._stream_cursor()
         cursor.removeSelectedText()
+        self._unlist(cursor)
         self._speaker(cursor, "Enclave")
-        if self._stream_text:
-            cursor.insertMarkdown(answer_markdown(self._stream_text, "", ()), MARKDOWN_FEATURES)
-            cursor.insertText(" ▍", self._muted_format())
-        else:
-            cursor.insertText(self._stream_status, self._muted_format())
-        if at_end:
-            self._scroll_to_end()
+        if self._stream_evidence:
+            self._write_evidence(cursor, self._stream_key, self._stream_evidence)
+            self._plain_block(cursor)
+        cursor.insertText(self._stream_status, self._muted_format())
+        self._content_grew()
 
-    def _write_answer(
-        self,
-        cursor: QTextCursor,
-        key: str,
-        text: str,
-        citations: Sequence[Citation],
-        meta: str,
-        notice: str,
-    ) -> None:
-        self._citations[key] = {c.n: c for c in citations}
+    def _answer_span(self, key: str) -> tuple[int, int] | None:
+        """Where the answer with `key` stands: from its first block to the end of its last."""
+        doc = self.document()
+        block = doc.begin()
+        first = last = None
+        while block.isValid():
+            if block.blockFormat().property(ANSWER_KEY) == key:
+                if first is None:
+                    first = block.position()
+                last = block.position() + block.length() - 1
+            block = block.next()
+        return None if first is None or last is None else (first, last)
+
+    def _write_answer(self, cursor: QTextCursor, parts: AnswerParts, fresh: bool = True) -> None:
+        key = parts.key
+        start = cursor.position()
+        self._citations[key] = {c.n: c for c in parts.citations}
+        self._evidence[key] = {q.n: q for q in parts.evidence}
+        self._unlist(cursor)
         self._speaker(cursor, "Enclave")
-        cursor.insertMarkdown(
-            answer_markdown(text, key, [c.n for c in citations]) or "*(no answer)*",
-            MARKDOWN_FEATURES,
-        )
-        if notice:
-            cursor.insertBlock()
-            self._muted(cursor, notice)
-        if citations:
-            cursor.insertBlock()
-            cursor.insertHtml(self._sources_html(key, citations))
-        if meta:
-            cursor.insertBlock()
-            self._muted(cursor, meta, small=True)
-
-    def _sources_html(self, key: str, citations: Sequence[Citation]) -> str:
-        muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
-        rows = []
-        for c in sorted(citations, key=lambda c: c.n):
-            where = f"{html.escape(c.document)}, page {c.page}"
-            quote = (
-                f" — “{html.escape(c.quote)}”"
-                if c.verified and c.quote
-                else f" <span style='color:{muted}'>(no verified quote)</span>"
+        if parts.evidence:
+            self._write_evidence(cursor, key, parts.evidence)
+        if parts.shows_text:
+            if parts.evidence:
+                self._plain_block(cursor)
+            cursor.insertMarkdown(
+                answer_markdown(parts.text, key, [c.n for c in parts.citations]) or "*(no answer)*",
+                MARKDOWN_FEATURES,
             )
-            rows.append(f"<a href='cite:{key}:{c.n}'>[{c.n}]</a>&nbsp;{where}{quote}")
-        return f"<div style='font-size:small'><b>Sources</b><br>{'<br>'.join(rows)}</div>"
+        for notice in parts.notices:
+            self._plain_block(cursor)
+            self._muted(cursor, notice)
+        shown = {q.n for q in parts.evidence}
+        listed = [c for c in parts.citations if c.n not in shown]  # evidence: shown above
+        if listed:
+            self._plain_block(cursor)
+            self._write_sources(cursor, key, listed)
+        if parts.meta:
+            self._plain_block(cursor)
+            self._muted(cursor, parts.meta, small=True)
+        if parts.versions > 1:
+            self._plain_block(cursor)
+            self._write_versions(cursor, parts)
+        self._mark(start, cursor.position(), key)
+
+    def _mark(self, start: int, end: int, key: str) -> None:
+        """Tag the answer's blocks with its key (for showing another version in place)."""
+        block = self.document().findBlock(start)
+        while block.isValid() and block.position() <= end:
+            cursor = QTextCursor(block)
+            fmt = block.blockFormat()
+            fmt.setProperty(ANSWER_KEY, key)
+            cursor.setBlockFormat(fmt)
+            block = block.next()
+
+    def _write_evidence(
+        self, cursor: QTextCursor, key: str, evidence: Sequence[EvidenceQuote]
+    ) -> None:
+        """Each quote verbatim and highlighted, then "[n] document, line 12" as a link."""
+        label = self._muted_format(small=True)
+        label.setFontWeight(700)
+        cursor.insertText("From your documents", label)
+        background, foreground = self.highlight_colours()
+        for q in evidence:
+            self._plain_block(cursor)
+            quote_block = QTextBlockFormat()
+            quote_block.setLeftMargin(12)
+            quote_block.setTopMargin(4)
+            cursor.setBlockFormat(quote_block)
+            mark = QTextCharFormat()
+            mark.setBackground(background)
+            mark.setForeground(foreground)
+            cursor.insertText("\u201c" + " ".join(q.quote.split()) + "\u201d", mark)
+            self._plain_block(cursor)
+            where = QTextBlockFormat()
+            where.setLeftMargin(12)
+            cursor.setBlockFormat(where)
+            link = QTextCharFormat()
+            link.setAnchor(True)
+            link.setAnchorHref(f"evid:{key}:{q.n}")
+            link.setForeground(self.palette().color(QPalette.ColorRole.Link))
+            link.setFontUnderline(True)
+            link.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.9))
+            cursor.insertText(f"[{q.n}] {q.document}, {q.where()}", link)
+            cursor.setCharFormat(QTextCharFormat())
+
+    def _write_sources(self, cursor: QTextCursor, key: str, citations: Sequence[Citation]) -> None:
+        small = self._muted_format(small=True)
+        head = QTextCharFormat(small)
+        head.setFontWeight(700)
+        head.setForeground(self.palette().color(QPalette.ColorRole.Text))
+        cursor.insertText("Sources", head)
+        for c in sorted(citations, key=lambda c: c.n):
+            self._plain_block(cursor)
+            link = QTextCharFormat(small)
+            link.setAnchor(True)
+            link.setAnchorHref(f"cite:{key}:{c.n}")
+            link.setForeground(self.palette().color(QPalette.ColorRole.Link))
+            link.setFontUnderline(True)
+            cursor.insertText(f"[{c.n}]", link)
+            plain = QTextCharFormat(small)
+            plain.setForeground(self.palette().color(QPalette.ColorRole.Text))
+            where = "" if text_file(c.path) else f", page {c.page}"
+            cursor.insertText(f"\u00a0{c.document}{where}", plain)
+            if c.verified and c.quote:
+                cursor.insertText(f" — “{' '.join(c.quote.split())}”", plain)
+            else:
+                cursor.insertText(" (no verified quote)", small)
+
+    def _write_versions(self, cursor: QTextCursor, parts: AnswerParts) -> None:
+        small = self._muted_format(small=True)
+
+        def arrow(text: str, delta: int, enabled: bool) -> None:
+            if not enabled:
+                cursor.insertText(text, small)
+                return
+            link = QTextCharFormat(small)
+            link.setAnchor(True)
+            link.setAnchorHref(f"ver:{parts.key}:{delta}")
+            link.setForeground(self.palette().color(QPalette.ColorRole.Link))
+            cursor.insertText(text, link)
+
+        arrow("‹ earlier", -1, parts.version > 1)
+        cursor.insertText(f"   {parts.version} of {parts.versions}   ", small)
+        arrow("later ›", 1, parts.version < parts.versions)
+
+    def highlight_colours(self) -> tuple[QColor, QColor]:
+        """The quote highlight (the citation panel's colours), for light or dark."""
+        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        if dark:
+            return QColor("#6b5a12"), QColor("#fff8dc")
+        return QColor("#fff2a8"), QColor("#1d1d1f")
 
     def _speaker(self, cursor: QTextCursor, name: str) -> None:
         fmt = QTextCharFormat()
         fmt.setFontWeight(700)
         fmt.setForeground(self.palette().color(QPalette.ColorRole.Text))
         cursor.insertText(name, fmt)
-        cursor.insertBlock()
-        cursor.setCharFormat(QTextCharFormat())
+        self._plain_block(cursor)
 
     def _muted_format(self, small: bool = False) -> QTextCharFormat:
         fmt = QTextCharFormat()
@@ -280,4 +512,8 @@ class TranscriptView(QTextBrowser):
 
     def _scroll_to_end(self) -> None:
         bar = self.verticalScrollBar()
-        bar.setValue(bar.maximum())
+        self._scrolling = True
+        try:
+            bar.setValue(bar.maximum())
+        finally:
+            self._scrolling = False

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.chat.answer import EvidenceQuote
 from app.chat.service import AskOptions, ChatAnswer, ChatError, Route, SourcesFound, Token
+from app.chat.types import EvidenceFound
 from app.container import Enclave
 from app.desktop.worker import ProcessEmbedder, ProcessIndex, WorkerClient, WorkerProcessError
 from app.frontier.gateway import FrontierRefused
@@ -46,6 +48,8 @@ __all__ = [
     "Citation",
     "Conversation",
     "DocumentRecord",
+    "EvidenceFound",
+    "EvidenceQuote",
     "FileOutcome",
     "FrontierRefused",
     "FrontierRequest",
@@ -69,6 +73,7 @@ __all__ = [
     "Workspace",
     "WorkspaceError",
     "WorkspaceIndexProvider",
+    "citation_line",
     "citation_passage",
     "hardware_summary",
     "import_model",
@@ -77,9 +82,11 @@ __all__ = [
     "open_desktop",
     "preload_native_libraries",
     "privacy_status",
+    "regenerate_exchange",
     "regenerate_question",
     "set_gpu_layers",
     "supported_suffixes",
+    "text_file",
     "transcript",
     "warm_up",
 ]
@@ -387,6 +394,29 @@ def citation_passage(
     )  # fmt: skip
 
 
+TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+
+
+def text_file(path: str) -> bool:
+    """Whether a document is a plain-text file (one page: a place in it is a line, not a page)."""
+    return Path(path).suffix.lower() in TEXT_SUFFIXES
+
+
+def citation_line(
+    index_for: WorkspaceIndexProvider, workspace: Workspace, citation: Citation
+) -> int | None:
+    """Slow the first time (opens the index): the 1-based line a citation's quote starts on,
+    for a text file; None for other documents or when the document is no longer indexed."""
+    if not text_file(citation.path):
+        return None
+    index = index_for(workspace)
+    try:
+        chunk = index.chunk(citation.chunk_id)
+        return index.line_of(chunk.document_id, citation.start)
+    except KeyError:
+        return None
+
+
 # -- conversations ----------------------------------------------------------------------------
 def regenerate_question(history: HistoryStore, conversation_id: str) -> str:
     """Drop the newest question and its answer, and return the question to ask again (the
@@ -397,3 +427,17 @@ def regenerate_question(history: HistoryStore, conversation_id: str) -> str:
         raise ChatError("There is no question to ask again in this conversation.")
     history.delete_last_exchange(conversation_id)
     return last_user.content
+
+
+def regenerate_exchange(
+    history: HistoryStore, conversation_id: str
+) -> tuple[str, StoredMessage | None]:
+    """Like `regenerate_question`, and also return the answer being replaced (None when the
+    question had none), so the window can keep it as an earlier version for this session.
+    History keeps one answer per question (its schema has no versions)."""
+    messages = history.messages(conversation_id)
+    last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
+    old = None
+    if last_user is not None:
+        old = next((m for m in messages[last_user + 1 :] if m.role == "assistant"), None)
+    return regenerate_question(history, conversation_id), old
