@@ -1,21 +1,28 @@
 """The chat: transcript, question box, Send/Stop, Regenerate, Copy and Export.
 
-Answers are generated on a worker thread (`ChatService.ask` through the WorkerPool); tokens
-arrive here as queued signals on the GUI thread. Stop sets the answer's CancelToken, which the
-model's inference thread checks between tokens.
+Answers are generated on a worker thread (`ChatService.ask` through the WorkerPool); events
+arrive here as queued signals on the GUI thread: the evidence is shown as soon as it is chosen,
+then a progress line (seconds, then tokens/s) until the checked answer replaces it. Stop sets
+the answer's CancelToken, which the model's inference thread checks between tokens.
+
+Regenerate keeps the answer it replaces as an earlier version ("1 of 2", with arrows) for this
+session: history stores one answer per question (app.library.history has no versions).
 """
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QMenu,
     QPushButton,
     QSizePolicy,
@@ -28,16 +35,19 @@ from app.desktop.facade import (
     AskOptions,
     CancelToken,
     ChatAnswer,
+    EvidenceFound,
     SourcesFound,
     StoredMessage,
     Token,
     Workspace,
-    regenerate_question,
+    regenerate_exchange,
     transcript,
 )
 from app.library.export import conversation_html, conversation_markdown
-from ui.answer_line import answer_meta, stored_meta
+from ui.answer_line import progress_text
+from ui.answer_parts import AnswerParts, from_answer, from_stored
 from ui.composer import Composer
+from ui.elided_label import ElidedLabel
 from ui.transcript import TranscriptView
 from ui.workers import Task, WorkerPool
 
@@ -53,6 +63,27 @@ EMPTY_TEXT = (
     "Add documents to this workspace (drag files onto the window, or use Documents → Add files), "
     "then ask a question. Every answer shows the page and the exact passage it comes from."
 )
+READY_TEXT = (
+    "Ask a question about the {n} in {workspace}. Every answer starts with the passages it "
+    "comes from, quoted word for word, with the page or line."
+)
+NO_WORKSPACE_TEXT = "Choose or create a workspace on the left to start."
+PROGRESS_MS = 1000
+COPIED_MS = 2000
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u200e\u200f\u202a-\u202e\u2066-\u2069]')
+
+
+def export_name(title: str, day: date, suffix: str) -> str:
+    """A file name for an exported conversation: its title and the date, with nothing that a
+    file system refuses or that moves the file elsewhere (separators, "..", controls)."""
+    safe = re.sub(r"\s+", " ", _UNSAFE.sub(" ", title)).strip(" .")[:60].strip(" .")
+    return f"{safe or 'Conversation'} {day.isoformat()}{suffix}"
+
+
+def documents_folder() -> Path:
+    """The person's documents folder (QStandardPaths.DocumentsLocation), else their home."""
+    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(folder) if folder else Path.home()
 
 
 class ChatPanel(QWidget):
@@ -84,18 +115,34 @@ class ChatPanel(QWidget):
         self._unavailable = ""
         self._pending: str | None = None
         self._last_answer: ChatAnswer | None = None
+        self.document_count: int | None = None  # in the workspace; None: not known yet
+        # Earlier versions of the last answer (after Regenerate), by conversation, oldest
+        # first, and which one is shown (1-based).
+        self._versions: dict[str, list[AnswerParts]] = {}
+        self._shown_version: dict[str, int] = {}
+        self._regenerating: tuple[str, list[AnswerParts]] | None = None
+        self._started = 0.0
+        self._first_token: float | None = None
+        self._tokens = 0
+        self._stage = ""
+        self._progress = QTimer(self)
+        self._progress.setInterval(PROGRESS_MS)
+        self._progress.timeout.connect(self.update_progress)
+        self._copied = QTimer(self)
+        self._copied.setSingleShot(True)
+        self._copied.setInterval(COPIED_MS)
+        self._copied.timeout.connect(lambda: self.copy_button.setText("Copy"))
         self._build()
         self._update_buttons()
 
     # -- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
-        self.title = QLabel("New conversation")
+        self.title = ElidedLabel("New conversation")
         self.title.setAccessibleName("Conversation title")
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.2)
         font.setBold(True)
         self.title.setFont(font)
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.export_button = QToolButton()
         self.export_button.setText("Export")
         self.export_button.setAccessibleName("Export conversation")
@@ -111,6 +158,7 @@ class ChatPanel(QWidget):
 
         self.view = TranscriptView()
         self.view.citation_clicked.connect(self.citation_clicked)
+        self.view.version_requested.connect(self.show_version)
         self.view.link_refused.connect(
             lambda url: self.message.emit(f"Links in answers are not opened: {url}")
         )
@@ -152,7 +200,29 @@ class ChatPanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.view, 1)
         layout.addLayout(bottom)
-        self.view.show_hint(EMPTY_TITLE, EMPTY_TEXT)
+        self.show_empty()
+
+    def empty_text(self) -> str:
+        """What an empty conversation says, for this workspace: "Add documents…" only when it
+        has none."""
+        ws = self.workspace
+        if ws is None:
+            return NO_WORKSPACE_TEXT
+        n = self.document_count
+        if not n:
+            return EMPTY_TEXT
+        docs = f"{n} document{'s' if n != 1 else ''}"
+        return READY_TEXT.format(n=docs, workspace=ws.name)
+
+    def show_empty(self) -> None:
+        self.view.show_hint(EMPTY_TITLE, self.empty_text())
+
+    def set_document_count(self, n: int | None) -> None:
+        """The workspace's number of documents changed: update an empty conversation's hint."""
+        self.document_count = n
+        idle = self.conversation_id is None and not self.answering and not self.view.streaming
+        if idle and self.view.toPlainText().strip().startswith(EMPTY_TITLE):
+            self.show_empty()
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -178,6 +248,7 @@ class ChatPanel(QWidget):
     def set_workspace(self, workspace: Workspace | None) -> None:
         self.stop()
         self.workspace = workspace
+        self.document_count = None
         if self.frontier_ask is not None:
             self.frontier_ask.set_workspace(workspace)
         self.new_chat()
@@ -188,7 +259,7 @@ class ChatPanel(QWidget):
         self.conversation_id = None
         self._last_answer = None
         self.title.setText("New conversation")
-        self.view.show_hint(EMPTY_TITLE, EMPTY_TEXT)
+        self.show_empty()
         self._update_buttons()
         self.composer.setFocus()
 
@@ -199,7 +270,7 @@ class ChatPanel(QWidget):
         if self.conversation_id is not None:
             self.open_conversation(self.conversation_id)
         else:
-            self.view.show_hint(EMPTY_TITLE, EMPTY_TEXT)
+            self.show_empty()
 
     def open_conversation(self, conversation_id: str) -> None:
         if self.answering:
@@ -210,20 +281,45 @@ class ChatPanel(QWidget):
         self.title.setText(conv.title)
         self.view.clear_all()
         pairs = transcript(self._history.messages(conv.id))
-        for question, answer in pairs:
+        for i, (question, answer) in enumerate(pairs):
             self.view.add_question(question)
             if answer is None:
                 self.view.add_notice("(not answered)")
             else:
-                self._add_stored_answer(answer)
-        self.view.verticalScrollBar().setValue(self.view.verticalScrollBar().maximum())
+                self._add_stored_answer(answer, last=i == len(pairs) - 1)
+        self.view.jump_to_latest()
         self._update_buttons()
 
-    def _add_stored_answer(self, answer: StoredMessage) -> None:
-        notice = "Stopped before the end." if answer.meta.get("cancelled") else ""
-        self.view.add_answer(
-            answer.id, answer.content, answer.citations, stored_meta(answer.meta), notice
-        )
+    def _add_stored_answer(self, answer: StoredMessage, last: bool = False) -> None:
+        parts = from_stored(answer)
+        versions = self._versions.get(answer.conversation_id, []) if last else []
+        if versions and versions[-1].key == parts.key:
+            shown = self._shown_version.get(answer.conversation_id, len(versions))
+            parts = replace(versions[shown - 1], key=parts.key).with_version(shown, len(versions))
+        self.view.add_parts(parts)
+
+    # -- versions (Regenerate) ------------------------------------------------------------
+    def versions(self) -> list[AnswerParts]:
+        """The versions of this conversation's last answer kept this session (oldest first)."""
+        return list(self._versions.get(self.conversation_id or "", []))
+
+    def shown_version(self) -> int:
+        return self._shown_version.get(self.conversation_id or "", len(self.versions()))
+
+    def show_version(self, key: str, delta: int) -> None:
+        """Show the earlier (delta -1) or later (+1) version of the last answer, in place.
+        Every version is drawn under the newest one's key, so it replaces the one shown."""
+        conv = self.conversation_id
+        versions = self._versions.get(conv or "", [])
+        if conv is None or not versions or self.answering or key != versions[-1].key:
+            return
+        current = self._shown_version.get(conv, len(versions))
+        wanted = max(1, min(len(versions), current + delta))
+        if wanted == current:
+            return
+        parts = replace(versions[wanted - 1], key=key).with_version(wanted, len(versions))
+        if self.view.replace_parts(parts):
+            self._shown_version[conv] = wanted
 
     def _update_buttons(self) -> None:
         busy = self.answering
@@ -275,7 +371,7 @@ class ChatPanel(QWidget):
         self.composer.clear()
         if self.conversation_id is None:
             self.view.clear_all()
-            self.title.setText(question if len(question) < 80 else question[:77] + "...")
+            self.title.setText(question)  # elided to the width there is, whole in the tooltip
         self.view.add_question(question)
 
     def _start(self, question: str) -> None:
@@ -298,10 +394,14 @@ class ChatPanel(QWidget):
         self, events: Callable[[CancelToken], Iterator[object]], status: str, name: str = "chat"
     ) -> None:
         """Run an answer's events (ChatService.ask's kind) on a worker, into the transcript."""
+        self._started = time.monotonic()
+        self._first_token = None
+        self._tokens = 0
+        self._stage = status
         if not self.view.streaming:
             self.view.begin_answer("", status)
-        else:
-            self.view.set_stream_status(status)
+        self.update_progress()
+        self._progress.start()
         cancel = CancelToken()
         self.task = self._pool.start(name, lambda: events(cancel), cancel=cancel)
         self.task.item.connect(self._on_event)
@@ -320,54 +420,87 @@ class ChatPanel(QWidget):
             self.send_button.setText("Stopping…")
             self.send_button.setEnabled(False)
 
+    def update_progress(self) -> None:  # GUI thread (the progress timer, and each event)
+        """The answer line while waiting: elapsed seconds, then tokens and tokens/s."""
+        if not self.view.streaming:
+            return
+        now = time.monotonic()
+        writing = None if self._first_token is None else now - self._first_token
+        self.view.set_stream_status(
+            progress_text(now - self._started, self._tokens, writing, self._stage)
+        )
+
     def _on_event(self, event: object) -> None:  # GUI thread
         if isinstance(event, Token):
+            if self._first_token is None:
+                self._first_token = time.monotonic()
+                self._stage = "Writing the answer (checked against your documents when done)…"
+            self._tokens += 1
             self.view.append_tokens(event.text)
             self.token_received.emit(event.text)
+            self.update_progress()
         elif isinstance(event, SourcesFound):
             n = len(event.sources)
-            self.view.set_stream_status(
+            self._stage = (
                 f"Found {n} relevant passage{'s' if n != 1 else ''}; writing the answer…"
                 if n
                 else "No relevant passage found in this workspace."
             )
+            self.update_progress()
+        elif isinstance(event, EvidenceFound):
+            if event.evidence:
+                self.view.show_evidence(event.evidence)
         elif isinstance(event, ChatAnswer):
             self._finish(event)
 
     def _finish(self, answer: ChatAnswer) -> None:
+        self._progress.stop()
         new = self.conversation_id != answer.conversation_id
         self.conversation_id = answer.conversation_id
         self._last_answer = answer
-        notice = ""
-        if answer.cancelled:
-            notice = "Stopped before the end."
-        elif answer.not_found and not answer.sources:
-            notice = "No passage in this workspace matches the question closely enough."
-        self.view.finish_answer(
-            answer.message_id, answer.answer, answer.citations, answer_meta(answer), notice
-        )
+        parts = from_answer(answer)
+        regenerating, self._regenerating = self._regenerating, None
+        if regenerating is not None and regenerating[0] == answer.conversation_id:
+            versions = [*regenerating[1], parts]
+            self._versions[answer.conversation_id] = versions
+            self._shown_version[answer.conversation_id] = len(versions)
+            parts = parts.with_version(len(versions), len(versions))
+        else:
+            self._versions.pop(answer.conversation_id, None)
+            self._shown_version.pop(answer.conversation_id, None)
+        self.view.finish_parts(parts)
         if new:
             self.title.setText(self._history.conversation(answer.conversation_id).title)
         self.answer_finished.emit(answer)
         self.conversation_changed.emit(answer.conversation_id)
 
     def _on_failed(self, message: str) -> None:  # GUI thread
+        self._progress.stop()
+        self._regenerating = None
         self.view.finish_answer("", "", [], "", notice=f"Not answered: {message}")
         self.message.emit(message)
 
     def _on_finished(self) -> None:  # GUI thread
+        self._progress.stop()
         self.task = None
         self._update_buttons()
 
     def regenerate(self) -> None:
         if self.answering or self.conversation_id is None:
             return
+        conv = self.conversation_id
         try:
-            question = regenerate_question(self._history, self.conversation_id)
+            question, old = regenerate_exchange(self._history, conv)
         except ValueError as exc:
             self.message.emit(str(exc))
             return
-        self.open_conversation(self.conversation_id)  # without the exchange just dropped
+        versions = self._versions.get(conv, [])
+        if old is not None and not (versions and versions[-1].key == old.id):
+            versions = [from_stored(old)]  # the first regeneration: the stored answer is 1
+        self._regenerating = (conv, versions)
+        self._versions.pop(conv, None)
+        self._shown_version.pop(conv, None)
+        self.open_conversation(conv)  # without the exchange just dropped
         self.view.add_question(question)
         if self._ready:
             self._start(question)
@@ -404,18 +537,18 @@ class ChatPanel(QWidget):
         text = self.last_answer_text()
         if text:
             QGuiApplication.clipboard().setText(text)
-            self.message.emit("The answer and its sources were copied.")
+            self.copy_button.setText("Copied")
+            self._copied.start()
+            self.message.emit("Copied: the answer and its sources are on the clipboard.")
 
     def export(self, fmt: str) -> Path | None:
         if self.conversation_id is None or self.workspace is None:
             return None
         conv = self._history.conversation(self.conversation_id)
         messages = self._history.messages(conv.id)
-        safe = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in conv.title)[:60]
         suffix, filters = (".md", "Markdown (*.md)") if fmt == "md" else (".html", "HTML (*.html)")
-        target = self._dialogs.save_file(
-            "Export conversation", (safe.strip() or "conversation") + suffix, filters
-        )
+        suggested = documents_folder() / export_name(conv.title, date.today(), suffix)
+        target = self._dialogs.save_file("Export conversation", str(suggested), filters)
         if target is None:
             return None
         if target.suffix.lower() != suffix:

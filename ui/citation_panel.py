@@ -3,7 +3,9 @@
 "Open at page N" hands the document to the system viewer: `file:///path#page=N` for PDFs. The
 page fragment is honoured by viewers that read it (browsers' PDF viewers, Acrobat, Preview via
 some launchers); others open the document at its first page, and the panel says which page to go
-to. A quote that could not be verified is never shown as a quote.
+to. A text file has no pages: its citation is shown at its line ("Line 12"), with the file's
+full path, and the button opens the file itself. A quote that could not be verified is never
+shown as a quote.
 
 The passage is read on a worker thread (the index may need opening); all slots run on the GUI
 thread.
@@ -19,7 +21,14 @@ from PySide6.QtCore import QEvent, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
-from app.desktop.facade import Citation, Passage, Workspace, citation_passage
+from app.desktop.facade import (
+    Citation,
+    Passage,
+    Workspace,
+    citation_line,
+    citation_passage,
+    text_file,
+)
 
 if TYPE_CHECKING:
     from app.desktop.facade import WorkspaceIndexProvider
@@ -59,6 +68,7 @@ class CitationPanel(QWidget):
         self._task: Task | None = None
         self.citation: Citation | None = None
         self.passage: Passage | None = None
+        self.line: int | None = None  # for a text file: the line the quote starts on
 
         self.heading = QLabel("Sources")
         self.heading.setAccessibleName("Cited document")
@@ -92,6 +102,7 @@ class CitationPanel(QWidget):
         self._task = None
         self.citation = None
         self.passage = None
+        self.line = None
         self.heading.setText("Sources")
         self.where.setText(INTRO)
         self.text.clear()
@@ -107,19 +118,36 @@ class CitationPanel(QWidget):
         """Show `citation` (from an answer in `workspace`); the passage loads in the background."""
         self.citation = citation
         self.passage = None
+        self.line = None
         self.heading.setText(f"[{citation.n}] {citation.document}")
-        self.where.setText(f"Page {citation.page}")
+        text = text_file(citation.path)
+        self.where.setText(self._where(citation.page, None))
         self._set_text("Loading the passage…")
         self.note.setText("")
-        self.open_button.setText(f"Open at page {citation.page}")
+        self.open_button.setText("Open file" if text else f"Open at page {citation.page}")
         self.open_button.setEnabled(bool(citation.path))
         index_for = self._index_for
-        task = self._pool.start(
-            "citation", lambda: citation_passage(index_for, workspace, citation)
-        )
+
+        def look_up() -> tuple[Passage, int | None]:  # worker thread
+            passage = citation_passage(index_for, workspace, citation)
+            return passage, citation_line(index_for, workspace, citation) if text else None
+
+        task = self._pool.start("citation", look_up)
         self._task = task
-        task.item.connect(lambda passage: self._show(task, passage))
+        task.item.connect(lambda found: self._found(task, found))
         task.failed.connect(lambda msg: self._failed(task, msg))
+
+    def _where(self, page: int, line: int | None) -> str:
+        c = self.citation
+        if c is None or not text_file(c.path):
+            return f"Page {page}"
+        at = f"Line {line}" if line is not None else "Text file"
+        return f"{at} · the file is at {c.path}"
+
+    def _found(self, task: Task, found: tuple[Passage, int | None]) -> None:  # GUI thread
+        if task is self._task:
+            self.line = found[1]
+            self._show(task, found[0])
 
     def show_passage(self, passage: Passage) -> None:  # GUI thread
         """Show a passage now (what a finished citation look-up does)."""
@@ -130,7 +158,7 @@ class CitationPanel(QWidget):
         if task is not self._task:
             return  # a newer citation was clicked meanwhile
         self.passage = passage
-        self.where.setText(f"Page {passage.page}")
+        self.where.setText(self._where(passage.page, self.line))
         self.where.setToolTip(passage.path)
         self._set_text(passage.text)
         if passage.verified and passage.quote_start >= 0:
@@ -189,6 +217,13 @@ class CitationPanel(QWidget):
             self.message.emit(f"The document is no longer at {c.path}.")
             return
         url = document_url(c.path, c.page)
+        if text_file(c.path):
+            at = f" at line {self.line}" if self.line is not None else ""
+            if self._open_url(url):
+                self.message.emit(f"Opened {c.document}; the passage is{at or ' shown here'}.")
+            else:
+                self.message.emit(f"No program could open {c.document}. It is at {c.path}{at}.")
+            return
         if self._open_url(url):
             return
         if url.hasFragment() and self._open_url(QUrl.fromLocalFile(c.path)):

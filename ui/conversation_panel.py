@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelectionModel, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -60,7 +60,8 @@ class ConversationPanel(QWidget):
         self.list = QListView()
         self.list.setAccessibleName("Conversations")
         self.list.setModel(self.model)
-        self.list.setWordWrap(True)
+        self.list.setWordWrap(False)  # one line each: long titles elide, whole in the tooltip
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.selectionModel().currentChanged.connect(
             lambda cur, _prev: self._chosen(cur.row())
         )

@@ -3,6 +3,12 @@ documents and models on the right, the model and privacy status at the bottom.
 
 It is built from one `Enclave` (the app's composition root) and wires the views to its services.
 Slow work runs on the WorkerPool's threads; everything here runs on the GUI thread.
+
+It opens where the person left it (ui.ui_state: the last workspace, each workspace's last
+conversation, the side tab). From 1024x700 up the chat column keeps at least half the width:
+the side panel (Sources, Documents, Models) gives way first, down to nothing (drag it back, or
+a citation click brings it back), then the workspace column. Messages float over the content
+(ui.message_bar), so they never move the layout.
 """
 
 from __future__ import annotations
@@ -12,7 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QResizeEvent,
+    QShortcut,
+)
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from app.desktop.facade import (
@@ -36,6 +49,7 @@ from ui.documents_panel import DocumentsPanel, local_paths
 from ui.message_bar import MessageBar
 from ui.models_panel import ModelsPanel
 from ui.status_bar import StatusBar
+from ui.ui_state import UiState
 from ui.workers import Task, WorkerPool
 from ui.workspace_panel import WorkspacePanel
 
@@ -43,6 +57,9 @@ if TYPE_CHECKING:
     from app.container import Enclave
 
 PRIVACY_POLL_MS = 2000
+LEFT_MIN = 170  # the workspaces and conversations column, before it gives way
+SIDE_MIN = 280  # the side panel, before it collapses
+CHAT_SHARE = 0.5  # the chat column's least share of the width
 
 
 class MainWindow(QMainWindow):
@@ -68,6 +85,8 @@ class MainWindow(QMainWindow):
         self.warm: WarmUp | None = None
         self.warm_task: Task | None = None
         self._closing = False
+        self._restoring = False
+        self.ui_state = UiState.load(enclave.paths.config)
         self.setWindowTitle("Enclave")
         self.setAccessibleName("Enclave")
         self.resize(1320, 820)
@@ -96,7 +115,6 @@ class MainWindow(QMainWindow):
             lambda n: set_gpu_layers(e, n),
             dialogs,
         )
-        self.message_bar = MessageBar()
         self.status = StatusBar()
         self.setStatusBar(self.status)
 
@@ -115,16 +133,30 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.chat)
         self.splitter.addWidget(self.tabs)
         self.splitter.setSizes([250, 640, 430])
+        self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.setCollapsible(2, True)  # the side panel gives way first
+        self.tabs.setMinimumWidth(SIDE_MIN)
+        left.setMinimumWidth(LEFT_MIN)
+        self.chat.setMinimumWidth(360)
         left.setContentsMargins(8, 8, 0, 8)
+        self.left = left
 
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
-        layout.addWidget(self.message_bar)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+        self.message_bar = MessageBar(central)  # floats over the content: not in the layout
+        tab = next(
+            (i for i in range(self.tabs.count()) if self.tabs.tabText(i) == self.ui_state.tab),
+            -1,
+        )
+        if tab >= 0:
+            self.tabs.setCurrentIndex(tab)
+        self.workspaces.preferred = self.ui_state.workspace
 
         self.privacy_timer = QTimer(self)
         self.privacy_timer.setInterval(PRIVACY_POLL_MS)
@@ -133,8 +165,14 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         self.workspaces.workspace_selected.connect(self.set_workspace)
         self.conversations.conversation_selected.connect(self.chat.open_conversation)
-        self.conversations.new_chat_requested.connect(self.chat.new_chat)
+        self.conversations.conversation_selected.connect(self._remember_conversation)
+        self.conversations.new_chat_requested.connect(self.new_chat)
         self.chat.conversation_changed.connect(self.conversations.select)
+        self.chat.conversation_changed.connect(self._remember_conversation)
+        self.documents.documents_changed.connect(self._documents_changed)
+        self.tabs.currentChanged.connect(
+            lambda i: self.ui_state.set_tab(self.tabs.tabText(i)) if not self._closing else None
+        )
         self.chat.citation_clicked.connect(self.show_citation)
         self.chat.answer_finished.connect(self._answer_finished)
         for view in (self.workspaces, self.chat, self.citations, self.documents, self.models):
@@ -186,6 +224,35 @@ class MainWindow(QMainWindow):
         self.documents.set_workspace(workspace)
         self.citations.clear_citation()
         self.setWindowTitle(f"{workspace.name} – Enclave" if workspace else "Enclave")
+        if workspace is not None:
+            self.ui_state.set_workspace(workspace.id)
+            self._restore_conversation(workspace)
+
+    def _restore_conversation(self, workspace: Workspace) -> None:
+        """Open the conversation the person last had open in this workspace (if it is still
+        there)."""
+        wanted = self.ui_state.conversation(workspace.id)
+        if not wanted:
+            return
+        known = {c.id for c in self.enclave.history.conversations(workspace.id)}
+        if wanted not in known:
+            self.ui_state.set_conversation(workspace.id, None)
+            return
+        self._restoring = True
+        try:
+            self.conversations.select(wanted)
+            self.chat.open_conversation(wanted)
+        finally:
+            self._restoring = False
+
+    def _remember_conversation(self, conversation_id: str | None) -> None:
+        ws = self.workspace
+        if ws is not None and not self._restoring and not self._closing:
+            self.ui_state.set_conversation(ws.id, conversation_id)
+
+    def _documents_changed(self) -> None:
+        docs = self.documents.model.items()
+        self.chat.set_document_count(sum(1 for d in docs if d.chunk_count > 0))
 
     @property
     def workspace(self) -> Workspace | None:
@@ -204,11 +271,48 @@ class MainWindow(QMainWindow):
     def new_chat(self) -> None:
         self.conversations.clear_selection()
         self.chat.new_chat()
+        self._remember_conversation(None)
+
+    # -- layout ---------------------------------------------------------------------------
+    def side_panel_collapsed(self) -> bool:
+        return self.splitter.sizes()[2] == 0
+
+    def show_side_panel(self) -> None:
+        """Bring back a collapsed side panel, taking its width from the chat column."""
+        left, chat, side = self.splitter.sizes()
+        if side == 0:
+            take = min(SIDE_MIN, max(0, chat - self.chat.minimumWidth()))
+            if take >= SIDE_MIN:
+                self.splitter.setSizes([left, chat - take, take])
+
+    def fit_columns(self) -> None:
+        """Give the chat column at least half the width: shrink the side panel first (then
+        collapse it), then the workspace column."""
+        left, chat, side = self.splitter.sizes()
+        total = left + chat + side
+        if total <= 0:
+            return
+        want = int(total * CHAT_SHARE) + 1
+        if chat >= want:
+            return
+        need = want - chat
+        give = min(need, max(0, side - SIDE_MIN))
+        side, chat, need = side - give, chat + give, need - give
+        give = min(need, max(0, left - LEFT_MIN))
+        left, chat, need = left - give, chat + give, need - give
+        if need > 0 and side > 0:  # still too narrow: the side panel goes
+            chat, side = chat + side, 0
+        self.splitter.setSizes([left, chat, side])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def show_citation(self, citation: Citation) -> None:
         ws = self.workspace
         if ws is None:
             return
+        self.show_side_panel()
         self.tabs.setCurrentWidget(self.citations)
         self.citations.show_citation(ws, citation)
 
@@ -220,9 +324,9 @@ class MainWindow(QMainWindow):
     # -- messages and status --------------------------------------------------------------
     def show_message(self, text: str) -> None:
         lowered = text.lower()
-        if text.startswith(("Saved", "Removed", "Deleted", "Opened", "The answer and")) or (
-            "copied" in lowered
-        ):
+        if text.startswith(
+            ("Saved", "Removed", "Deleted", "Opened", "Copied", "The answer and")
+        ) or ("copied" in lowered):
             self.message_bar.show_info(text)
         else:
             self.message_bar.show_error(text)
@@ -247,6 +351,7 @@ class MainWindow(QMainWindow):
             self.add_documents(paths)
 
     def add_documents(self, paths: list[Path]) -> Task | None:
+        self.show_side_panel()
         self.tabs.setCurrentWidget(self.documents)
         return self.documents.add_paths(paths)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelectionModel, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QPushButton, QVBoxLayout, QWidget
 
 from app.desktop.facade import Workspace, WorkspaceError
@@ -40,6 +40,7 @@ class WorkspacePanel(QWidget):
         self._conversation_count = conversation_count
         self._dialogs = dialogs
         self.current: Workspace | None = None
+        self.preferred: str | None = None  # the workspace to open first (the last one used)
         self.model = workspace_model()
 
         title = QLabel("Workspaces")
@@ -50,6 +51,7 @@ class WorkspacePanel(QWidget):
         self.list = QListView()
         self.list.setAccessibleName("Workspaces")
         self.list.setModel(self.model)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.list.selectionModel().currentChanged.connect(
             lambda cur, _prev: self._chosen(cur.row())
         )
@@ -77,8 +79,8 @@ class WorkspacePanel(QWidget):
         if not workspaces:
             workspaces = [self._registry.create(DEFAULT_WORKSPACE)]
         self.model.set_items(workspaces)
-        wanted = select or (self.current.id if self.current else workspaces[0].id)
-        row = self.model.row_of(wanted)
+        wanted = select or (self.current.id if self.current else self.preferred)
+        row = self.model.row_of(wanted) if wanted else -1
         self.select_row(row if row >= 0 else 0)
 
     def select_row(self, row: int) -> None:
