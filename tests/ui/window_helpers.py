@@ -70,3 +70,28 @@ def close_window(window: Any) -> None:
     window.enclave.close()
     QCoreApplication.processEvents()
     QCoreApplication.sendPostedEvents(None, 0)  # deliver deleteLater of finished threads
+
+
+def click_anchor(qtbot: Any, view: Any, href: str) -> None:
+    """Click, with the mouse, the first link to `href` in a QTextBrowser."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QTextCursor
+
+    doc = view.document()
+    block = doc.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            frag = it.fragment()
+            if frag.charFormat().anchorHref() == href:
+                cursor = QTextCursor(doc)
+                cursor.setPosition(frag.position() + min(1, frag.length() - 1))
+                view.setTextCursor(cursor)
+                view.ensureCursorVisible()
+                rect = view.cursorRect(cursor)
+                pos = QPoint(rect.center().x(), rect.center().y())
+                qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+                return
+            it += 1
+        block = block.next()
+    raise AssertionError(f"no link to {href} in the transcript")
