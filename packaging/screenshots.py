@@ -3,8 +3,11 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python packaging/screenshots.py [--out docs/screenshots]
 
 Everything happens in a temporary ENCLAVE_HOME (never the user's folders), with the real
-SmolLM2 model, the real embedder and real CUAD contracts from ../shared/eval. States:
-  1. answer-with-citations.png  an answered question, a citation clicked, its quote highlighted
+SmolLM2 model, the real embedder, a real clinical note and real CUAD contracts from
+../shared/eval. States:
+  1. answer-with-citations.png  a clinical question answered from the note: the evidence quoted
+                                first, its line clicked, the quote highlighted (1440x900)
+  1b. answer-1024x700.png       the same at the smallest supported window size
   2. documents-ingesting.png    the documents panel while a folder is being indexed
   3. models.png                 the models panel: installed models and the hardware found
   4. answer-dark.png            the answer again, in the dark colour scheme
@@ -27,6 +30,9 @@ EVAL = ROOT.parent / "shared" / "eval"
 CONTRACTS = EVAL / "cuad" / "contracts"
 DOCS = EVAL / "docs"
 QUESTION = "What is the term of the consulting agreement?"
+CLINICAL_NOTE = EVAL / "clinical" / "notes" / "bladder-cancer.txt"
+CLINICAL_QUESTION = "What dose of metoprolol is the patient on?"
+PATIENT = "Patient 0412 – urology"
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -66,6 +72,7 @@ def main() -> int:
 
     from app.desktop.facade import open_desktop
     from ui import theme
+    from ui.answer_parts import evidence_citation
     from ui.main_window import MainWindow
 
     theme.before_application()
@@ -79,12 +86,34 @@ def main() -> int:
 
     enclave = open_desktop()
     enclave.workspaces.create("ACME distribution contracts")
-    enclave.workspaces.create("Patient 0412 – cardiology")
+    enclave.workspaces.create(PATIENT)
     window = MainWindow(enclave, opener=lambda _url: True)
     window.resize(1440, 900)
     window.show()
     window.start()
     wait_until(lambda: window.warm is not None, 180, "the models to load")
+
+    # A clinical note, and a question it answers: the evidence first, its line clicked.
+    window.workspaces.select(enclave.workspaces.get(PATIENT).id)
+    window.add_documents([CLINICAL_NOTE])
+    wait_until(lambda: window.documents.ingest_task is None, 600, "the note to be indexed")
+    window.chat.ask(CLINICAL_QUESTION)
+    wait_until(lambda: window.chat.task is None, 300, "the answer")
+    answer = window.chat._last_answer
+    if answer is not None and answer.evidence:
+        window.show_citation(evidence_citation(answer.evidence[0]))
+        wait_until(lambda: window.citations.passage is not None, 60, "the cited passage")
+        print(f"  evidence: {answer.evidence[0].quote!r} ({answer.evidence[0].where()})")
+    if answer is not None:
+        print(f"  answer: {answer.answer!r}")
+    settle()
+    _save(window, args.out / "answer-with-citations.png")
+    window.resize(1024, 700)
+    settle(0.5)
+    _save(window, args.out / "answer-1024x700.png")
+    window.resize(1440, 900)
+    settle(0.3)
+
     window.workspaces.select(enclave.workspaces.get("ACME distribution contracts").id)
 
     contracts = [
@@ -97,15 +126,6 @@ def main() -> int:
     window.add_documents([*contracts, rejected, locked])
     wait_until(lambda: window.documents.ingest_task is None, 600, "the contracts to be indexed")
     wait_until(lambda: window.documents.model.rowCount() >= 5, 60, "the document list")
-
-    window.chat.ask(QUESTION)
-    wait_until(lambda: window.chat.task is None, 300, "the answer")
-    answer = window.chat._last_answer
-    if answer is not None and answer.citations:
-        window.show_citation(answer.citations[0])
-        wait_until(lambda: window.citations.passage is not None, 60, "the cited passage")
-    settle()
-    _save(window, args.out / "answer-with-citations.png")
 
     # The documents panel in the middle of indexing a folder.
     window.tabs.setCurrentWidget(window.documents)
@@ -127,10 +147,14 @@ def main() -> int:
     settle()
     _save(window, args.out / "models.png")
 
+    window.workspaces.select(enclave.workspaces.get(PATIENT).id)  # its conversation reopens
     theme.force_scheme(app, dark=True)
     settle(0.5)
     window.tabs.setCurrentWidget(window.citations)
     window.chat.rerender()
+    if answer is not None and answer.evidence:
+        window.show_citation(evidence_citation(answer.evidence[0]))
+        wait_until(lambda: window.citations.passage is not None, 60, "the cited passage")
     settle(0.5)
     _save(window, args.out / "answer-dark.png")
 

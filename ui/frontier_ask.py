@@ -8,6 +8,7 @@ The question is the one in the composer, or else the conversation's last questio
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
@@ -15,10 +16,13 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QPushButton
 
 from app.desktop.facade import CancelToken, FrontierRoute, PreparedQuestion, Workspace
+from app.errors import is_user_error
 
 if TYPE_CHECKING:
     from ui.dialogs import Dialogs
     from ui.workers import Task, WorkerPool
+
+log = logging.getLogger(__name__)
 
 
 class AskHost(Protocol):
@@ -67,7 +71,11 @@ class FrontierAsk(QObject):
         """Show the button only where the administrator's policy allows the route."""
         try:
             self.allowed = workspace is not None and self._frontier.available(workspace)
-        except Exception:  # a policy that cannot be read offers nothing
+        except Exception as exc:  # a policy that cannot be read offers nothing
+            if is_user_error(exc):  # a known user error: one line in the log
+                log.warning("frontier route not offered: %s", type(exc).__name__)
+            else:  # a bug: its traceback goes to the log (never content)
+                log.exception("frontier route not offered")
             self.allowed = False
         self.button.setVisible(self.allowed)
 
