@@ -437,8 +437,8 @@ class ChatPanel(QWidget):
                 self._stage = "Writing the answer (checked against your documents when done)…"
             self._tokens += 1
             self.view.append_tokens(event.text)
-            self.token_received.emit(event.text)
             self.update_progress()
+            self.token_received.emit(event.text)
         elif isinstance(event, SourcesFound):
             n = len(event.sources)
             self._stage = (

@@ -60,6 +60,7 @@ class ConversationPanel(QWidget):
         self.list = QListView()
         self.list.setAccessibleName("Conversations")
         self.list.setModel(self.model)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setWordWrap(False)  # one line each: long titles elide, whole in the tooltip
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.selectionModel().currentChanged.connect(

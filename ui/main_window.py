@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QResizeEvent,
     QShortcut,
+    QShowEvent,
 )
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from app.container import Enclave
 
 PRIVACY_POLL_MS = 2000
-LEFT_MIN = 170  # the workspaces and conversations column, before it gives way
+LEFT_MIN = 190  # the workspaces and conversations column, before it gives way
 SIDE_MIN = 280  # the side panel, before it collapses
 CHAT_SHARE = 0.5  # the chat column's least share of the width
 
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.warm_task: Task | None = None
         self._closing = False
         self._restoring = False
+        self._shown = False
         self.ui_state = UiState.load(enclave.paths.config)
         self.setWindowTitle("Enclave")
         self.setAccessibleName("Enclave")
@@ -292,7 +294,7 @@ class MainWindow(QMainWindow):
         total = left + chat + side
         if total <= 0:
             return
-        want = int(total * CHAT_SHARE) + 1
+        want = min(total, int(self.width() * CHAT_SHARE) + 8)  # half the window, not the splitter
         if chat >= want:
             return
         need = want - chat
@@ -303,6 +305,16 @@ class MainWindow(QMainWindow):
         if need > 0 and side > 0:  # still too narrow: the side panel goes
             chat, side = chat + side, 0
         self.splitter.setSizes([left, chat, side])
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown:  # first shown: columns in proportion to the window's width
+            self._shown = True
+            width = max(1, sum(self.splitter.sizes()))
+            left = max(LEFT_MIN, min(270, int(width * 0.19)))
+            side = max(SIDE_MIN, min(460, int(width * 0.30)))
+            self.splitter.setSizes([left, max(0, width - left - side), side])
+            self.fit_columns()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

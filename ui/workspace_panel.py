@@ -51,6 +51,7 @@ class WorkspacePanel(QWidget):
         self.list = QListView()
         self.list.setAccessibleName("Workspaces")
         self.list.setModel(self.model)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.list.selectionModel().currentChanged.connect(
             lambda cur, _prev: self._chosen(cur.row())
