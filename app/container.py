@@ -143,6 +143,7 @@ class Enclave:
             engines=self.engines,
             index_for=self.index,
             router=self.router,
+            embed=lambda texts: self.embedder.embed(texts),
         )
 
     @cached_property

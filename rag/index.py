@@ -355,9 +355,16 @@ class WorkspaceIndex:
 
     # -- search -----------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 5, mode: SearchMode = "hybrid") -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        mode: SearchMode = "hybrid",
+        documents: Sequence[str] | None = None,
+    ) -> list[Hit]:
         """The `k` best live chunks for `query`. hybrid = dense + BM25 fused by RRF (k=60).
-        Every hybrid/dense hit carries its cosine similarity to the query."""
+        Every hybrid/dense hit carries its cosine similarity to the query. `documents`
+        (document ids) limits the search to those documents."""
         if k <= 0 or not query.strip():
             return []
         depth = max(4 * k, 20)
@@ -366,9 +373,9 @@ class WorkspaceIndex:
         lexical: list[tuple[str, float]] = []
         if mode in ("hybrid", "dense"):
             qvec = self.embedder.embed([query])[0]
-            dense = self._dense_live(qvec, depth)
+            dense = self._dense_live(qvec, depth, documents)
         if mode in ("hybrid", "lexical"):
-            lexical = self.manifest.lexical(query, depth)
+            lexical = self.manifest.lexical(query, depth, documents)
         rows = self.manifest.live_chunks([i for i, _ in dense] + [i for i, _ in lexical])
         dense = [(i, s) for i, s in dense if i in rows][:depth]
         lexical = [(i, s) for i, s in lexical if i in rows]
@@ -400,7 +407,9 @@ class WorkspaceIndex:
             for cid, score in ranked
         ]
 
-    def _dense_live(self, qvec: Sequence[float], depth: int) -> list[tuple[str, float]]:
+    def _dense_live(
+        self, qvec: Sequence[float], depth: int, documents: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
         """The `depth` nearest *live* vectors. The collection may also hold stale ones (a
         version being replaced, orphans a crash left before recovery): the query goes deeper
         until `depth` live ones are found or the collection is exhausted, so however many stale
@@ -408,12 +417,30 @@ class WorkspaceIndex:
         total = self.store.count()
         n = min(depth + 8, total)
         while True:
-            found = self.store.query(qvec, n)
+            found = self.store.query(qvec, n, documents)
             live = self.manifest.live_chunks([i for i, _ in found])
             kept = [(i, s) for i, s in found if i in live]
             if len(kept) >= depth or n >= total:
                 return kept[:depth]
             n = min(total, max(2 * n, n + 4 * (depth - len(kept))))
+
+    def openings(self, documents: Sequence[str] | None = None) -> list[Hit]:
+        """The first passage of each document (of `documents`, or all): where a contract names
+        itself, its parties and its date. Score 0: they were not found by searching."""
+        ids = list(documents) if documents is not None else [d.id for d in self.documents()]
+        hits = []
+        for doc_id in ids:
+            row = self.manifest.opening_chunk(doc_id)
+            if row is not None:
+                hits.append(Hit(row.chunk, row.document_name, row.path, 0.0))
+        return hits
+
+    def line_of(self, doc_id: str, offset: int) -> int:
+        """The 1-based line of the document's extracted text at `offset` (text files)."""
+        text = self.manifest.document_text(doc_id)
+        if text is None:
+            raise KeyError(f"no indexed document {doc_id!r} in this workspace")
+        return text.count("\n", 0, max(0, offset)) + 1
 
     # -- maintenance ------------------------------------------------------------------------
 

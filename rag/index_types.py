@@ -4,7 +4,7 @@ codes against (DocumentIndex), and a file's identity (id, hash). Light: no chrom
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -38,7 +38,15 @@ class DocumentIndex(Protocol):
     """What the app's chat, ingestion and window need of a workspace index: WorkspaceIndex,
     or app.desktop.worker.ProcessIndex (the same index, in the desktop's worker process)."""
 
-    def search(self, query: str, k: int = 5, mode: SearchMode = "hybrid") -> list[Hit]: ...
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        mode: SearchMode = "hybrid",
+        documents: Sequence[str] | None = None,
+    ) -> list[Hit]: ...
+    def openings(self, documents: Sequence[str] | None = None) -> list[Hit]: ...
+    def line_of(self, doc_id: str, offset: int) -> int: ...
     def chunk(self, chunk_id: str) -> Chunk: ...
     def documents(self) -> list[DocumentRecord]: ...
     def document(self, doc_id: str) -> DocumentRecord | None: ...

@@ -539,6 +539,13 @@ class Manifest:
         rows = self._read(self._CHUNK_SELECT + "WHERE c.id=?", (chunk_id,))
         return self._chunk_row(rows[0]) if rows else None
 
+    def opening_chunk(self, doc_id: str) -> ChunkRow | None:
+        """The first live chunk of a document (its title, parties and date, in a contract)."""
+        rows = self._read(
+            self._CHUNK_SELECT + "WHERE c.document_id=? ORDER BY c.seq LIMIT 1", (doc_id,)
+        )
+        return self._chunk_row(rows[0]) if rows else None
+
     def document_chunks(self, doc_id: str) -> list[Chunk]:
         rows = self._read(self._CHUNK_SELECT + "WHERE c.document_id=? ORDER BY c.seq", (doc_id,))
         return [self._chunk_row(r).chunk for r in rows]
@@ -564,18 +571,25 @@ class Manifest:
     def live_chunk_count(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM chunks")[0][0])
 
-    def lexical(self, query: str, n: int) -> list[tuple[str, float]]:
+    def lexical(
+        self, query: str, n: int, documents: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
         """BM25 top-`n` live chunk ids for free-text `query`, best first, with -bm25 as score
-        (higher is better). Never raises on odd input: it returns [] instead."""
+        (higher is better); only chunks of `documents` (document ids) when given. Never raises
+        on odd input: it returns [] instead."""
         match = fts_query(query)
-        if not match or n <= 0:
+        if not match or n <= 0 or (documents is not None and not documents):
             return []
+        scope, params = "", [match]
+        if documents is not None:
+            scope = f" AND c.document_id IN ({','.join('?' * len(documents))})"
+            params += list(documents)
         try:
             rows = self._read(
                 "SELECT c.id, bm25(chunks_fts) AS s FROM chunks_fts "
                 "JOIN chunks c ON c.rid = chunks_fts.rowid "
-                "WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?",
-                (match, n),
+                f"WHERE chunks_fts MATCH ?{scope} ORDER BY s LIMIT ?",
+                (*params, n),
             )
         except sqlite3.OperationalError:
             return []

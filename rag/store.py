@@ -233,15 +233,20 @@ class VectorStore:
     def delete_document(self, document_id: str) -> None:
         self._collection.delete(where={"document_id": document_id})
 
-    def query(self, embedding: Sequence[float], n: int) -> list[tuple[str, float]]:
-        """The `n` nearest ids with their cosine similarity (1 - cosine distance), best first."""
+    def query(
+        self, embedding: Sequence[float], n: int, documents: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The `n` nearest ids with their cosine similarity (1 - cosine distance), best first;
+        only vectors of `documents` (document ids) when given."""
         total = self.count()
-        if total == 0 or n <= 0:
+        if total == 0 or n <= 0 or (documents is not None and not documents):
             return []
+        where = None if documents is None else {"document_id": {"$in": list(documents)}}
         result = self._collection.query(
             query_embeddings=[list(map(float, embedding))],
             n_results=min(n, total),
             include=["distances"],
+            where=where,
         )
         ids = result["ids"][0]
         distances = (result.get("distances") or [[1.0] * len(ids)])[0]

@@ -62,6 +62,7 @@ class Citation:
     end: int
     chunk_id: str
     verified: bool
+    supported: bool = False  # the passage holds every fact of the sentences citing it
 
 
 @dataclass(frozen=True)

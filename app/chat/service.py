@@ -1,4 +1,9 @@
-"""The chat use-case: retrieve, route, prompt with numbered sources, generate, cite, persist.
+"""The chat use-case: retrieve, choose the evidence, route, generate, check, cite, persist.
+
+Every answer is either the documents' own words that answer the question (the evidence, chosen
+by app.chat.retrieval before any model runs) followed by the model's sentences that pass the
+fact check (app.chat.answer), or "Not found in your documents." when no passage answers it well
+enough; then the model is not even asked.
 
 `ChatService.ask` is a generator run on the caller's thread (a CLI main thread or a UI worker
 thread); tokens come from the model's own inference thread through the engine's queue.
@@ -10,24 +15,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
+from app.chat.answer import Composed, EvidenceQuote, compose, evidence_only, several_answers
+from app.chat.errors import ChatError
 from app.chat.prompting import NOT_FOUND_TEXT, build_messages, user_turn
-from app.chat.reasoning import SampleDone, TierResult, Token, is_not_found, run_tier, verify_claims
-from app.errors import EnclaveError
-from app.routing.router import (
-    AnsweredBy,
-    Choice,
-    Overrides,
-    PassOutcome,
-    Route,
-    Router,
-    Tier,
-    reassess,
+from app.chat.reasoning import SampleDone, TierResult, Token, is_not_found, run_tier
+from app.chat.retrieval import Embed, Lookup, look_up, resolve_documents
+from app.chat.types import (
+    AskOptions,
+    ChatAnswer,
+    ChatEvent,
+    EvidenceFound,
+    RouteDecided,
+    SourcesFound,
 )
+from app.routing.router import AnsweredBy, PassOutcome, Route, Router, Tier, reassess
 from models.types import CancelToken, GenerationOptions, GenerationStats, Message
-from rag.citations import build_citations
 from rag.types import Citation, Hit
 
 if TYPE_CHECKING:
@@ -43,6 +48,7 @@ __all__ = [
     "ChatError",
     "ChatEvent",
     "ChatService",
+    "EvidenceFound",
     "Route",
     "RouteDecided",
     "SampleDone",
@@ -50,86 +56,6 @@ __all__ = [
     "Token",
 ]
 
-
-class ChatError(EnclaveError):
-    """The question could not be asked; the message says why."""
-
-
-@dataclass(frozen=True)
-class AskOptions:
-    """One question's choices, from the CLI's flags or the window's buttons. None everywhere
-    means: the settings and the router decide."""
-
-    conversation_id: str | None = None  # continue this conversation (else a new one)
-    k: int | None = None  # sources to retrieve (default: settings.top_k_sources)
-    choice: Choice = "auto"  # "quick", "think_harder"
-    domain: str | None = None
-    tier: Tier | None = None
-    samples: int | None = None
-    model_id: str | None = None
-
-    def overrides(self) -> Overrides:
-        return Overrides(self.choice, self.domain, self.tier, self.model_id, self.samples)
-
-
-@dataclass(frozen=True)
-class SourcesFound:
-    sources: list[Hit]
-
-
-@dataclass(frozen=True)
-class RouteDecided:
-    """The router's decision, before generation starts (for a status line)."""
-
-    route: Route
-
-
-@dataclass
-class ChatAnswer:
-    conversation_id: str
-    message_id: str
-    question: str
-    answer: str
-    citations: list[Citation]
-    sources: list[Hit]
-    route: Route
-    device: str
-    stats: GenerationStats | None
-    not_found: bool
-    cancelled: bool
-    seconds: float
-    notices: list[str] = field(default_factory=list)
-    draft: str = ""  # the model's answer before verification or abstention (not in the JSON)
-
-    def to_json(self) -> dict[str, Any]:
-        """The `enclave ask --json` contract."""
-        return {
-            "answer": self.answer,
-            "citations": [
-                {
-                    "n": c.n,
-                    "document": c.document,
-                    "path": c.path,
-                    "page": c.page,
-                    "quote": c.quote,
-                    "start": c.start,
-                    "end": c.end,
-                }
-                for c in self.citations
-            ],
-            "route": self.route.to_dict(),
-            "conversation_id": self.conversation_id,
-            "not_found": self.not_found,
-            "cancelled": self.cancelled,
-            "model": self.route.model_id,
-            "device": self.device,
-            "tokens": None if self.stats is None else self.stats.completion_tokens,
-            "seconds": round(self.seconds, 3),
-            "notices": self.notices,
-        }
-
-
-ChatEvent = SourcesFound | RouteDecided | Token | SampleDone | ChatAnswer
 IndexProvider = Callable[["Workspace"], "DocumentIndex"]
 
 
@@ -142,25 +68,38 @@ class ChatService:
         engines: EngineManager,
         index_for: IndexProvider,
         router: Router | None = None,
+        embed: Embed | None = None,
     ) -> None:
         """`router`: the app's router (classifier, model portfolio, policy). Without one every
-        question goes to the default model, domain "general", and the tier rules still apply."""
+        question goes to the default model, domain "general", and the tier rules still apply.
+        `embed`: the search model's embed function, for choosing the evidence by meaning."""
         self._settings = settings
         self._history = history
         self._engines = engines
         self._index_for = index_for
+        self._embed = embed
         self.router = router or Router()
 
-    def relevant_sources(self, workspace: Workspace, question: str, k: int) -> list[Hit]:
-        """Retrieve, then keep only hits similar enough to be worth citing."""
-        hits = self._index_for(workspace).search(question, k=k)
+    def _relevant(self, hit: Hit) -> bool:
         floor = self._settings.min_source_similarity
-        return [
-            h
-            for h in hits
-            if (h.dense_similarity is not None and h.dense_similarity >= floor)
-            or (h.lexical_rank is not None and (h.dense_similarity or 0.0) >= floor / 2)
-        ]
+        return (hit.dense_similarity is not None and hit.dense_similarity >= floor) or (
+            hit.lexical_rank is not None and (hit.dense_similarity or 0.0) >= floor / 2
+        )
+
+    def relevant_sources(
+        self, workspace: Workspace, question: str, k: int, documents: tuple[str, ...] = ()
+    ) -> list[Hit]:
+        """Retrieve (within the named documents, if any), then keep only hits similar enough
+        to be worth citing."""
+        return self.look_up(workspace, question, k, documents).sources
+
+    def look_up(
+        self, workspace: Workspace, question: str, k: int, documents: tuple[str, ...] = ()
+    ) -> Lookup:
+        """Sources and evidence for `question` (app.chat.retrieval)."""
+        index = self._index_for(workspace)
+        ids = resolve_documents(index, documents) if documents else None
+        return look_up(index, question, k, self._embed, documents=ids, keep=self._relevant)
 
     def ask(
         self,
@@ -192,8 +131,11 @@ class ChatService:
         if conv.workspace_id != workspace.id:
             raise ChatError("That conversation belongs to another workspace.")
         earlier = self._earlier_turns(conv.id)
-        sources = self.relevant_sources(workspace, question, k or settings.top_k_sources)
+        lookup = self.look_up(workspace, question, k or settings.top_k_sources, options.documents)
+        sources = lookup.sources
         yield SourcesFound(sources)
+        first = evidence_only(lookup.evidence, lookup.lines) if lookup.found else None
+        yield EvidenceFound(first.evidence if first else [])
         overrides = options.overrides()
         route = self.router.route(
             question,
@@ -209,12 +151,23 @@ class ChatService:
             conv.id, "user", question, meta={"sent": user_turn(question, sources)}
         )
 
-        if not sources and settings.answer_only_from_documents:
-            route = replace(route, samples=0, abstained=True, confidence=0.0)
+        if (not sources or not lookup.found) and settings.answer_only_from_documents:
+            # No passage answers it well enough: the model is not asked to guess.
+            route = replace(route, samples=0, abstained=True, confidence=None)
+            notices = [] if not sources else [
+                "No passage of your documents answers this question closely enough "
+                f"(best match {lookup.score:.2f}; needs {_found_below():.2f})."
+            ]  # fmt: skip
             yield self.record_answer(
                 conv.id, question, NOT_FOUND_TEXT, [], route, "none", None, started,
-                not_found=True, notices=_offers(route),
+                not_found=True, notices=notices + _offers(route),
             )  # fmt: skip
+            return
+        if lookup.several:  # the documents answer differently: each one's own words
+            composed = several_answers(lookup.several)
+            route = replace(route, samples=0, confidence=_confidence(route, composed, lookup))
+            yield Token(composed.answer)
+            yield self._record(conv.id, question, composed, route, "none", None, started, sources)
             return
 
         engine = self._engines.get(route.model_id)
@@ -241,7 +194,7 @@ class ChatService:
                 yield event
         assert result is not None
         final = self._conclude(
-            conv.id, question, result, route, sources, engine.device, started, load_notices
+            conv.id, question, result, route, lookup, engine.device, started, load_notices
         )
         if len(result.samples) > 1 and not final.route.abstained and final.answer:
             yield Token(final.answer)  # sampled answers are not streamed: show the chosen one
@@ -253,45 +206,74 @@ class ChatService:
         question: str,
         result: TierResult,
         route: Route,
-        sources: list[Hit],
+        lookup: Lookup,
         device: str,
         started: float,
         load_notices: list[str],
     ) -> ChatAnswer:
-        """Verify, score confidence, abstain or answer, cite, and store."""
-        answer = draft = result.answer
-        notices: list[str] = list(load_notices)
-        not_found = is_not_found(answer)
-        check = verify_claims(answer, sources)
-        if route.tier == "verify" and check.unsupported and not result.cancelled:
-            answer = check.kept
-            n = len(check.unsupported)
-            notices.append(
-                f"{n} sentence{'s' if n != 1 else ''} not supported by the sources "
-                f"{'were' if n != 1 else 'was'} removed."
-            )
-        outcome = PassOutcome(
+        """Check the draft against the sources, put the evidence first, score, and store."""
+        draft = result.answer
+        model_abstained = is_not_found(draft) or not draft.strip()
+        composed = (
+            evidence_only(lookup.evidence, lookup.lines)
+            if model_abstained
+            else compose(draft, lookup.sources, lookup.evidence, lookup.lines)
+        )
+        outcome = PassOutcome(  # an evidence-only answer owes nothing to the model's samples
             samples=len(result.samples),
-            agreement=result.agreement,
-            claim_support=check.share,
-            model_abstained=not_found or not answer.strip(),
+            agreement=None if composed.evidence_only else result.agreement,
+            claim_support=None if composed.evidence_only else composed.claim_support,
+            model_abstained=False,  # the evidence answers it (lookup.found): it is shown
         )
         route = reassess(route, outcome, self.router.config)
-        if route.abstained and not result.cancelled:
-            if not not_found:
+        notices = [*load_notices, *composed.notices]
+        if result.cancelled:  # an unfinished draft is not checked, so it is not shown
+            stopped = evidence_only(
+                lookup.evidence, lookup.lines,
+                [*load_notices, "Stopped before the model finished; only the passage from your "
+                 "documents is shown."],
+            )  # fmt: skip
+            final = self._record(
+                conversation_id, question, stopped, route, device, result.stats, started,
+                lookup.sources, cancelled=True,
+            )  # fmt: skip
+        else:
+            # The evidence answers the question (lookup.found): it is shown even when the
+            # model abstained or wrote nothing that passed the check.
+            route = replace(route, abstained=False, confidence=_confidence(route, composed, lookup))
+            if composed.evidence_only and not model_abstained:
                 notices.append(
-                    f"The documents do not clearly support an answer (confidence "
-                    f"{route.confidence or 0.0:.2f}), so Enclave does not guess."
+                    "The model's own words did not pass the fact check, so only the passage "
+                    "from your documents is shown."
                 )
-            answer, not_found = NOT_FOUND_TEXT, True
-            notices += _offers(route)
-        citations = [] if not_found else build_citations(answer, sources, question)
-        final = self.record_answer(
-            conversation_id, question, answer, citations, route, device, result.stats, started,
-            not_found=not_found, cancelled=result.cancelled, sources=sources, notices=notices,
-        )  # fmt: skip
+            composed.notices = notices
+            final = self._record(
+                conversation_id, question, composed, route, device, result.stats, started,
+                lookup.sources,
+            )  # fmt: skip
         final.draft = draft
         return final
+
+    def _record(
+        self,
+        conversation_id: str,
+        question: str,
+        composed: Composed,
+        route: Route,
+        device: str,
+        stats: GenerationStats | None,
+        started: float,
+        sources: list[Hit],
+        *,
+        cancelled: bool = False,
+    ) -> ChatAnswer:
+        answer = self.record_answer(
+            conversation_id, question, composed.answer, composed.citations, route, device,
+            stats, started, not_found=False, cancelled=cancelled, sources=sources,
+            notices=composed.notices, evidence=composed.evidence,
+            evidence_only=composed.evidence_only,
+        )  # fmt: skip
+        return answer
 
     def _earlier_turns(self, conversation_id: str) -> list[Message]:
         """Earlier question/answer pairs exactly as they were sent (stopped answers left out)."""
@@ -321,6 +303,8 @@ class ChatService:
         cancelled: bool = False,
         sources: list[Hit] | None = None,
         notices: list[str] | None = None,
+        evidence: list[EvidenceQuote] | None = None,
+        evidence_only: bool = False,
     ) -> ChatAnswer:
         """Store an answer to `question` (already stored) in the conversation; return it."""
         seconds = time.perf_counter() - started
@@ -332,6 +316,11 @@ class ChatService:
             "seconds": round(seconds, 3),
             "tokens": None if stats is None else stats.completion_tokens,
             "sources": len(sources or []),
+            "evidence": [
+                {**q.to_json(), "chunk_id": q.chunk_id, "score": q.score} for q in evidence or []
+            ],
+            "notices": list(notices or []),
+            "evidence_only": evidence_only,
         }
         stored = self._history.add_message(
             conversation_id, "assistant", answer, meta=meta, citations=citations
@@ -350,6 +339,8 @@ class ChatService:
             cancelled,
             seconds,
             list(notices or []),
+            evidence=list(evidence or []),
+            evidence_only=evidence_only,
         )
 
 
@@ -359,6 +350,23 @@ def _support(sources: list[Hit]) -> float | None:
     if sims:
         return max(sims)
     return 0.0 if sources else None
+
+
+def _found_below() -> float:
+    from rag.evidence import NOT_FOUND_BELOW
+
+    return NOT_FOUND_BELOW
+
+
+def _confidence(route: Route, composed: Composed, lookup: Lookup) -> float:
+    """No higher than the evidence's score, the router's confidence, or the share of the
+    model's checked sentences that passed."""
+    parts = [lookup.score]
+    if route.confidence is not None:
+        parts.append(route.confidence)
+    if composed.claim_support is not None and not composed.evidence_only:
+        parts.append(composed.claim_support)
+    return round(max(0.0, min(parts)), 2)
 
 
 def _local_tier(tier: AnsweredBy) -> Tier:
@@ -371,8 +379,10 @@ def _local_tier(tier: AnsweredBy) -> Tier:
 def _offers(route: Route) -> list[str]:
     """What the user can do about an abstention: think harder, or the frontier route."""
     offers = []
-    if route.tier != "verify" and route.samples != 0:
-        offers.append('Ask again with "Think harder" to let the model try several answers.')
+    if route.tier != "verify" and route.choice != "think_harder":
+        offers.append(
+            'Ask again with "Think harder" to search deeper and let the model try several answers.'
+        )
     if route.frontier_offered:
         offers.append(
             "Your administrator allows a larger frontier model for this workspace: you can send "

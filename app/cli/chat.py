@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -25,8 +26,26 @@ if TYPE_CHECKING:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("ask", help="ask a question about a workspace's documents")
-    p.add_argument("question")
+    p.add_argument("question", nargs="?", help="the question (or --questions FILE)")
     p.add_argument("--workspace", "-w", required=True)
+    p.add_argument(
+        "--document",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="ask only about this document (repeatable)",
+    )
+    review = p.add_argument_group("a review checklist (many questions, one model load)")
+    review.add_argument(
+        "--questions", type=Path, metavar="FILE", help="one question per line; one answer each"
+    )
+    review.add_argument(
+        "--per-document", action="store_true", help="ask every question of every document"
+    )
+    review.add_argument(
+        "--format", choices=("csv", "html"), help="write the review table (needs -o FILE)"
+    )
+    review.add_argument("-o", "--out", type=Path, help="the review table's file")
     p.add_argument("--model", help="model id (default: the settings' default model)")
     p.add_argument("--conversation", help="continue this conversation id")
     p.add_argument("--k", type=int, help="number of sources to retrieve")
@@ -98,12 +117,16 @@ def format_route(answer: ChatAnswer) -> str:
 
 
 def format_citations(answer: ChatAnswer) -> str:
+    """The citations not already shown in the evidence block."""
+    shown = {q.n for q in answer.evidence}
     lines = []
     for c in answer.citations:
+        if c.n in shown:
+            continue
         where = f"[{c.n}] {c.document}, page {c.page}"
         # The stored quote is verbatim; the terminal shows it with runs of spaces collapsed.
-        shown = " ".join(c.quote.split())
-        lines.append(f'{where}, "{shown}"' if c.verified else f"{where} (no verifiable quote)")
+        quote = " ".join(c.quote.split())
+        lines.append(f'{where}, "{quote}"' if c.verified else f"{where} (no verifiable quote)")
     return "\n".join(lines)
 
 
@@ -122,6 +145,7 @@ def ask_options(args: argparse.Namespace, conversation: str | None = None) -> As
         tier=getattr(args, "tier", None),
         samples=samples,
         model_id=getattr(args, "model", None),
+        documents=tuple(getattr(args, "document", None) or ()),
     )
 
 
@@ -157,6 +181,12 @@ def ctrl_c_cancels(cancel: CancelToken) -> Iterator[None]:
 
 def cmd_ask(args: argparse.Namespace, enclave: Enclave) -> int:
     ws = enclave.workspaces.get(args.workspace)
+    if args.questions is not None or args.per_document or args.format or args.out:
+        from app.cli.review import run_review
+
+        return run_review(enclave, ws, args)
+    if not args.question:
+        raise CliError("Give a question, or --questions FILE with one question per line.")
     if args.frontier or args.show_request:
         from app.cli.frontier import ask_frontier
 
@@ -181,9 +211,10 @@ def report(answer: ChatAnswer, *, as_json: bool) -> int:
     for notice in answer.notices:
         print(notice)
     print(format_route(answer), file=sys.stderr)
-    if answer.citations:
+    more = format_citations(answer)
+    if more:
         print()
-        print(format_citations(answer))
+        print(more)
     return 0
 
 

@@ -4,13 +4,15 @@ one-line progress bar on stderr (only when it is a terminal)."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from app.chat.service import ChatAnswer, ChatEvent, Token
+from app.chat.answer import EvidenceQuote
+from app.chat.service import ChatAnswer, ChatEvent, EvidenceFound, Token
 from app.errors import EnclaveError
+from app.library.names import display_name
 from models.types import CancelToken
 
-__all__ = ["CliError", "drain", "progress_line"]
+__all__ = ["CliError", "drain", "format_evidence", "progress_line"]
 
 
 class CliError(EnclaveError):
@@ -32,17 +34,30 @@ def progress_line(done: int | None, total: int | None, label: str, extra: str) -
     sys.stderr.flush()
 
 
+def format_evidence(evidence: Sequence[EvidenceQuote]) -> str:
+    """The evidence block: each quote with its document and page (or line, for text files)."""
+    lines = ["From your documents:"]
+    for q in evidence:
+        lines.append(f'[{q.n}] "{" ".join(q.quote.split())}"')
+        lines.append(f"    {display_name(q.document)}, {q.where()}")
+    return "\n".join(lines)
+
+
 def drain(events: Iterator[ChatEvent], cancel: CancelToken, *, stream: bool) -> ChatAnswer:
-    """Print streamed tokens (when `stream`) and return the final ChatAnswer; Ctrl-C stops the
-    answer and still returns what was stored."""
+    """Show the answer as a person should read it (when `stream`): the evidence as soon as it
+    is chosen, then the checked answer once the model has finished. The model's draft is not
+    printed while it is written: a sentence that fails the fact check is never on screen
+    (a progress line on stderr counts its words instead). Returns the final ChatAnswer; Ctrl-C
+    stops the answer and still returns what was stored."""
     result: ChatAnswer | None = None
-    shown: list[str] = []
+    words = 0
     try:
         for event in events:
-            if isinstance(event, Token) and stream:
-                shown.append(event.text)
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
+            if isinstance(event, EvidenceFound) and stream and event.evidence:
+                print(format_evidence(event.evidence), flush=True)
+            elif isinstance(event, Token) and stream:
+                words += len(event.text.split())
+                _writing(words)
             elif isinstance(event, ChatAnswer):
                 result = event
     except KeyboardInterrupt:
@@ -50,13 +65,24 @@ def drain(events: Iterator[ChatEvent], cancel: CancelToken, *, stream: bool) -> 
         result = _rest_after_interrupt(events) or result
         if result is None:  # Ctrl-C landed outside the generation: nothing to show
             raise
+    finally:
+        _writing(None)
     if result is None:
         raise RuntimeError("the answer ended without its final event")
-    final = result.answer.strip()
-    if stream and final and not result.cancelled and final not in "".join(shown):
-        # nothing was generated, or the router replaced the draft (abstention, removed claims)
-        print(f"\n{final}" if shown else final)
+    if stream and result.answer.strip() and not result.evidence_only:
+        print(("\n" if result.evidence else "") + result.answer.strip())
+    elif stream and not result.evidence:
+        print(result.answer.strip())
     return result
+
+
+def _writing(words: int | None) -> None:
+    """A progress line on stderr while the model writes (only on a terminal)."""
+    if not sys.stderr.isatty():
+        return
+    text = "" if words is None else f"Checking the answer against your documents… ({words} words)"
+    sys.stderr.write(f"\r\033[K{text}")
+    sys.stderr.flush()
 
 
 def _rest_after_interrupt(events: Iterator[ChatEvent]) -> ChatAnswer | None:

@@ -49,7 +49,9 @@ __all__ = [
 WORKER_ARGS = ("-m", "app.desktop.worker")  # packaging/enclave_entry.py routes it when frozen
 
 # The index methods the window may call (anything else is refused by the child).
-INDEX_METHODS = frozenset({"search", "chunk", "documents", "document", "remove", "ingest_file"})
+INDEX_METHODS = frozenset(
+    {"search", "openings", "line_of", "chunk", "documents", "document", "remove", "ingest_file"}
+)
 
 _STOPPED = (
     "The document search process stopped unexpectedly. Restart Enclave; if it happens again, "
@@ -242,9 +244,25 @@ class ProcessIndex:
             cancel if callable(cancel) else None,
         )
 
-    def search(self, query: str, k: int = 5, mode: SearchMode = "hybrid") -> list[Hit]:
-        hits: list[Hit] = self._call("search", query, k=k, mode=mode)
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        mode: SearchMode = "hybrid",
+        documents: Sequence[str] | None = None,
+    ) -> list[Hit]:
+        docs = None if documents is None else list(documents)
+        hits: list[Hit] = self._call("search", query, k=k, mode=mode, documents=docs)
         return hits
+
+    def openings(self, documents: Sequence[str] | None = None) -> list[Hit]:
+        docs = None if documents is None else list(documents)
+        hits: list[Hit] = self._call("openings", docs)
+        return hits
+
+    def line_of(self, doc_id: str, offset: int) -> int:
+        line: int = self._call("line_of", doc_id, offset)
+        return line
 
     def chunk(self, chunk_id: str) -> Chunk:
         chunk: Chunk = self._call("chunk", chunk_id)

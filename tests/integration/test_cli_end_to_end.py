@@ -104,9 +104,14 @@ def test_ask_json_contract_and_verified_quotes(home: Path, eval_dir: Path) -> No
     assert result["route"]["model_id"] == "smollm2-135m-instruct"
     source = (eval_dir / "cuad" / "contracts" / CONTRACT_TXT).read_text(encoding="utf-8")
     for cite in result["citations"]:
-        assert set(cite) == {"n", "document", "path", "page", "quote", "start", "end"}
+        assert set(cite) == {"n", "document", "path", "page", "quote", "start", "end", "supported"}
         if cite["quote"] and cite["document"] == CONTRACT_TXT:
             assert source[cite["start"] : cite["end"]] == cite["quote"]
+    assert result["evidence"], "the governing-law clause is evidence"
+    for ev in result["evidence"]:
+        assert set(ev) == {"n", "document", "path", "page", "line", "quote", "start", "end"}
+        assert source[ev["start"] : ev["end"]] == ev["quote"]  # verbatim, at its offsets
+    assert any("Illinois" in ev["quote"] for ev in result["evidence"])
 
 
 def test_ask_streams_then_prints_citations(home: Path) -> None:

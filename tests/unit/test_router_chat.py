@@ -42,8 +42,14 @@ class FakeIndex:
     def __init__(self, hits: list[Hit]) -> None:
         self.hits = hits
 
-    def search(self, query: str, k: int = 5) -> list[Hit]:
+    def search(self, query: str, k: int = 5, documents: object = None) -> list[Hit]:
         return self.hits[:k]
+
+    def openings(self, documents: object = None) -> list[Hit]:
+        return []
+
+    def line_of(self, doc_id: str, offset: int) -> int:
+        return 1
 
 
 class KeywordClassifier:
@@ -110,15 +116,25 @@ def clinic_hits() -> list[Hit]:
     return [hit("Heparin 5000 units were given subcutaneously twice daily.", 0.7)]
 
 
+# Passages that answer the legal and general questions of the routing tests (the evidence
+# must answer a question before any model is asked).
+OTHER_HITS = [
+    hit("Clause 4 mentions heparin: the supplier delivers heparin to the clinic.", 0.6, 1),
+    hit("Dr. Smith wrote the heparin note after the ward round.", 0.6, 2),
+    hit("The heparin dose was given twice daily, morning and evening.", 0.6, 3),
+]
+
+
 def test_specialists_answer_their_domain(tmp_path: Path, clinic_hits: list[Hit]) -> None:
-    f = Fixture(tmp_path, clinic_hits, {
+    f = Fixture(tmp_path, clinic_hits + OTHER_HITS, {
         "clinic-m": ["Heparin 5000 units were given twice daily [1]."],
         "law-m": ["The clause says heparin was given [1]."],
         "general-m": ["Heparin was given [1]."],
     })  # fmt: skip
     events, answer = f.ask("What dose of heparin was given?")
     assert answer.route.model_id == "clinic-m" and answer.route.domain == "clinical"
-    assert isinstance(events[1], RouteDecided) and events[1].route.model_id == "clinic-m"
+    decided = next(e for e in events if isinstance(e, RouteDecided))
+    assert decided.route.model_id == "clinic-m"
     assert answer.to_json()["route"]["model_id"] == "clinic-m"
     assert answer.to_json()["model"] == "clinic-m"
     _, answer = f.ask("Which clause mentions heparin?")
@@ -131,12 +147,12 @@ def test_memory_is_bounded_least_recently_used_unloaded(
 ) -> None:
     f = Fixture(
         tmp_path,
-        clinic_hits,
+        clinic_hits + OTHER_HITS,
         {m: ["Heparin was given [1]."] for m in ("clinic-m", "law-m", "general-m")},
     )
-    f.ask("What dose?")
-    f.ask("Which clause?")
-    f.ask("Who wrote it?")
+    f.ask("What dose of heparin was given?")
+    f.ask("Which clause mentions heparin?")
+    f.ask("Who wrote the heparin note?")
     assert f.engines.loaded() == ["law-m", "general-m"]
     assert f.engines_made["clinic-m"].closed
 
@@ -165,8 +181,9 @@ def test_think_harder_runs_n_samples_and_reports_agreement(
 
 def test_quick_gives_one_direct_answer(tmp_path: Path, clinic_hits: list[Hit]) -> None:
     f = Fixture(
-        tmp_path, [hit("Heparin was given.", 0.3)], {"clinic-m": ["Heparin was given [1]."]}
-    )
+        tmp_path, [hit("The dose of heparin was 5000 units.", 0.3)],
+        {"clinic-m": ["Heparin was given [1]."]},
+    )  # fmt: skip
     _, answer = f.ask("Is the dose of heparin right?", choice="quick")
     assert (answer.route.tier, answer.route.samples, answer.route.frontier_offered) == (
         "direct",
@@ -182,8 +199,10 @@ def test_an_unsupported_answer_abstains_instead_of_guessing(tmp_path: Path) -> N
     _, answer = f.ask("What dose of furosemide was given?", tier="direct")
     assert answer.answer == NOT_FOUND_TEXT and answer.not_found
     assert answer.route.abstained and answer.citations == []
-    assert any("does not guess" in n for n in answer.notices)
+    assert answer.route.confidence is None  # no confidence on an abstention
+    assert any("closely enough" in n for n in answer.notices)
     assert any("Think harder" in n for n in answer.notices)
+    assert f.engines_made == {}  # the model is not asked to guess
     stored = f.history.messages(answer.conversation_id)[-1]
     assert stored.content == NOT_FOUND_TEXT and stored.meta["route"]["abstained"] is True
 
@@ -217,7 +236,7 @@ def test_verify_tier_removes_unsupported_sentences(tmp_path: Path, clinic_hits: 
     f = Fixture(tmp_path, clinic_hits, {"clinic-m": [reply]})
     _, answer = f.ask("What dose of heparin was given?", tier="verify", samples=2)
     assert "transplant" not in answer.answer and "Heparin" in answer.answer
-    assert any("removed" in n for n in answer.notices)
+    assert any("Left out" in n and "transplant" in n for n in answer.notices)
 
 
 def test_an_instruction_inside_a_document_does_not_change_the_route(tmp_path: Path) -> None:
@@ -258,10 +277,15 @@ def _roles(messages: Sequence[Message]) -> list[str]:
 
 def test_follow_up_questions_keep_the_history(tmp_path: Path, clinic_hits: list[Hit]) -> None:
     f = Fixture(
-        tmp_path, clinic_hits, {"clinic-m": ["Heparin 5000 units [1].", "Twice daily [1]."]}
+        tmp_path,
+        clinic_hits + OTHER_HITS,
+        {"clinic-m": ["Heparin 5000 units [1].", "Twice daily [1]."]},
     )
     _, first = f.ask("What dose of heparin was given?")
-    f.ask("How often was the dose given?", conversation_id=first.conversation_id, tier="direct")
+    f.ask(
+        "How often was the heparin dose given?", conversation_id=first.conversation_id,
+        tier="direct",
+    )  # fmt: skip
     calls: Iterator[list[Message]] = iter(f.engines_made["clinic-m"].calls)
     assert _roles(next(calls)) == ["system", "user"]
     assert _roles(next(calls)) == ["system", "user", "assistant", "user"]

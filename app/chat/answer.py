@@ -1,0 +1,210 @@
+"""What a person is shown: the documents' own words first, then the model's checked sentences.
+
+`compose()` takes the evidence Enclave chose (rag.evidence), the model's draft and the numbered
+sources, and returns the answer to show:
+- the evidence quotes, numbered [1], [2] ... in the order shown;
+- the model's sentences that pass the fact check (app.chat.grounding), their markers renumbered
+  so that the numbers shown run 1, 2, 3 without gaps and point at the same passages;
+- when no sentence of the model passes (or it wrote none), the evidence quote itself is the
+  answer, in quotation marks, so the answer is always the documents' own words;
+- a notice for every sentence left out, saying which fact the passage does not state.
+Unsupported sentences are left out, never shown as the answer (README, "How answers are
+checked").
+
+`several_answers()` gives each document's evidence when the documents answer differently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.chat.grounding import CheckedSentence, check_answer
+from rag.evidence import Evidence
+from rag.facts import atoms
+from rag.types import Citation, Hit
+
+__all__ = ["Composed", "EvidenceQuote", "compose", "evidence_only", "several_answers"]
+
+_MARKER_RE = re.compile(r"\[\s*(\d{1,2}(?:\s*,\s*\d{1,2})*)\s*\]")
+
+
+@dataclass(frozen=True)
+class EvidenceQuote:
+    """A quote shown as evidence: verbatim `document_text[start:end]`, with where it stands."""
+
+    n: int
+    document: str
+    path: str
+    page: int
+    line: int | None  # for text files (one page): the line the quote starts on
+    quote: str
+    start: int
+    end: int
+    chunk_id: str
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n, "document": self.document, "path": self.path, "page": self.page,
+            "line": self.line, "quote": self.quote, "start": self.start, "end": self.end,
+        }  # fmt: skip
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> EvidenceQuote:
+        return EvidenceQuote(
+            int(data["n"]), str(data["document"]), str(data["path"]), int(data["page"]),
+            data.get("line"), str(data["quote"]), int(data["start"]), int(data["end"]),
+            str(data.get("chunk_id", "")), float(data.get("score", 0.0)),
+        )  # fmt: skip
+
+    def where(self) -> str:
+        """ "page 3", or "line 12" for a text file."""
+        return f"line {self.line}" if self.line is not None else f"page {self.page}"
+
+
+@dataclass
+class Composed:
+    answer: str
+    citations: list[Citation]
+    evidence: list[EvidenceQuote]
+    notices: list[str] = field(default_factory=list)
+    checked: list[CheckedSentence] = field(default_factory=list)
+    evidence_only: bool = False  # no sentence of the model was shown
+
+    @property
+    def claim_support(self) -> float | None:
+        """Share of the model's checkable sentences that passed (None: nothing to check)."""
+        checkable = [c for c in self.checked if c.checkable]
+        if not checkable:
+            return None
+        return sum(c.supported for c in checkable) / len(checkable)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _evidence_quotes(
+    evidence: Sequence[Evidence], lines: Sequence[int | None]
+) -> list[EvidenceQuote]:
+    out = []
+    for n, (ev, line) in enumerate(zip(evidence, lines, strict=True), start=1):
+        chunk = ev.hit.chunk
+        out.append(
+            EvidenceQuote(
+                n,
+                ev.hit.document_name,
+                ev.hit.path,
+                chunk.page,
+                line,
+                ev.quote,
+                chunk.start + ev.start,
+                chunk.start + ev.end,
+                chunk.id,
+                round(ev.score, 3),
+            )
+        )
+    return out
+
+
+def _citation(n: int, hit: Hit, start: int, end: int, supported: bool) -> Citation:
+    chunk = hit.chunk
+    return Citation(
+        n, hit.document_name, hit.path, chunk.page, chunk.text[start:end],
+        chunk.start + start, chunk.start + end, chunk.id, True, supported,
+    )  # fmt: skip
+
+
+def _window_of(sentence: CheckedSentence, hit: Hit) -> tuple[int, int]:
+    """Where in the passage the sentence's support stands (its best-matching sentence)."""
+    from app.chat.grounding import check_windows
+
+    text = hit.chunk.text
+    bare = _MARKER_RE.sub(" ", sentence.text)
+    want = atoms(bare)
+    words = {w.lower() for w in re.findall(r"\w+", bare) if len(w) > 3}
+    best, best_key = (0, len(text)), (-1, -1)
+    for start, end in check_windows(text):
+        window = text[start:end]
+        have = atoms(window)
+        key = (len(want & have), len(words & {w.lower() for w in re.findall(r"\w+", window)}))
+        if key > best_key:
+            best, best_key = (start, end), key
+    return best
+
+
+def evidence_only(
+    evidence: Sequence[Evidence], lines: Sequence[int | None], notices: Sequence[str] = ()
+) -> Composed:
+    """The answer when only the documents' words are shown: each quote, cited."""
+    quotes = _evidence_quotes(evidence, lines)
+    answer = " ".join(f"\u201c{_flat(q.quote)}\u201d [{q.n}]" for q in quotes)
+    citations = [
+        _citation(q.n, ev.hit, ev.start, ev.end, True)
+        for q, ev in zip(quotes, evidence, strict=True)
+    ]
+    return Composed(answer, citations, quotes, list(notices), [], True)
+
+
+def compose(
+    draft: str,
+    sources: Sequence[Hit],
+    evidence: Sequence[Evidence],
+    lines: Sequence[int | None],
+) -> Composed:
+    """Evidence first, then the model's supported sentences with renumbered markers."""
+    checked = check_answer(draft, sources)
+    kept = [c for c in checked if c.supported and c.checkable]
+    notices = [
+        f"Left out of the answer: \u201c{_flat(_MARKER_RE.sub('', c.text)).strip()}\u201d "
+        f"({c.reason})."
+        for c in checked
+        if not c.supported
+    ]
+    if not kept:
+        composed = evidence_only(evidence, lines, notices)
+        composed.checked = checked
+        return composed
+    quotes = _evidence_quotes(evidence, lines)
+    # Evidence passages keep their numbers; every other passage a kept sentence rests on
+    # comes after them, in order of first use.
+    numbering: dict[str, int] = {}
+    for q in quotes:
+        numbering.setdefault(q.chunk_id, q.n)
+    citations = [
+        _citation(q.n, ev.hit, ev.start, ev.end, True)
+        for q, ev in zip(quotes, evidence, strict=True)
+    ]
+    shown: list[str] = []
+    for sentence in kept:
+        assert sentence.support is not None
+        hit = sources[sentence.support - 1]
+        if hit.chunk.id not in numbering:
+            numbering[hit.chunk.id] = len(numbering) + 1
+            start, end = _window_of(sentence, hit)
+            citations.append(_citation(numbering[hit.chunk.id], hit, start, end, True))
+        n = numbering[hit.chunk.id]
+        text = _MARKER_RE.sub("", sentence.text).rstrip()
+        text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+        text = f"{text[:-1]} [{n}]{text[-1]}" if text and text[-1] in ".!?" else f"{text} [{n}]"
+        shown.append(text)
+    return Composed(" ".join(shown), citations, quotes, notices, checked, False)
+
+
+def several_answers(
+    per_document: Sequence[tuple[Evidence, int | None]],
+) -> Composed:
+    """When documents answer differently: each document's own evidence, one line each."""
+    evidence = [ev for ev, _ in per_document]
+    quotes = _evidence_quotes(evidence, [line for _, line in per_document])
+    lines = [f"- {q.document}: \u201c{_flat(q.quote)}\u201d [{q.n}]" for q in quotes]
+    answer = "Your documents answer this differently:\n" + "\n".join(lines)
+    citations = [
+        _citation(q.n, ev.hit, ev.start, ev.end, True)
+        for q, ev in zip(quotes, evidence, strict=True)
+    ]
+    notice = f"{len(quotes)} documents give different answers; each is shown with its own words."
+    return Composed(answer, citations, quotes, [notice], [], True)

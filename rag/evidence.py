@@ -1,0 +1,405 @@
+"""Evidence: the sentences of the retrieved passages that answer the question, chosen by Enclave
+itself and scored, before any model writes a word.
+
+Each sentence of each retrieved passage is scored against the question on three signals:
+- meaning: cosine similarity of the sentence's and the question's embeddings;
+- words: the question's content words found in the sentence (rare words count more, word
+  stems match: "terminate" finds "termination"), plus the passage's own lexical rank;
+- answer type: "how much notice" wants a duration, "which law" a jurisdiction, "what dose" a
+  dose with its unit, "when" a date, "how much" an amount (rag.facts finds them).
+The best sentences are the evidence; their score decides "not found" (see `NOT_FOUND_BELOW`,
+tuned on the development sets by `enclave eval qa`). Pure Python plus the embedder it is given.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rag.facts import atoms
+from rag.sentences import sentence_spans
+from rag.types import Hit
+
+__all__ = [
+    "NOT_FOUND_BELOW",
+    "AnswerType",
+    "Evidence",
+    "answer_type",
+    "answers",
+    "asks_about_document",
+    "best_per_document",
+    "choose_evidence",
+    "pick",
+    "score_candidates",
+    "type_matches",
+    "typed_facts",
+]
+
+AnswerType = Literal[
+    "duration", "date", "when", "money", "percent", "dose", "place", "party", "number", "any"
+]
+Embed = Callable[[Sequence[str]], list[list[float]]]
+
+# Below this evidence score the documents are taken not to answer the question.
+NOT_FOUND_BELOW = 0.30
+MAX_EVIDENCE = 2  # quotes shown; a second one only when it scores close to the first
+SECOND_WITHIN = 0.9
+
+_TYPE_RULES: list[tuple[AnswerType, re.Pattern[str]]] = [
+    ("duration", re.compile(
+        r"\bhow long\b|\bhow (?:much|many days|many months|many years|soon)\b.*\b(?:notice|"
+        r"days?|months?|years?|period|term|advance)\b|\bnotice period\b|\bhow much notice\b|"
+        r"\bwhat is the (?:term|duration|renewal term|notice period|cure period)\b|"
+        r"\bhow many (?:days|months|years|weeks|hours)\b|\bwithin how\b|\bfor how long\b")),
+    ("date", re.compile(
+        r"\bwhat date\b|\bwhich date\b|\b(?:effective|start|expiration|termination|"
+        r"agreement|signing|admission|discharge|surgery|procedure) date\b|\bdate of\b|"
+        r"\bbirthday\b|\bborn\b")),
+    ("when", re.compile(r"^\s*when\b|\bwhen (?:is|was|does|did|will|should|can)\b")),
+    ("dose", re.compile(
+        r"\bwhat (?:dose|dosage|strength)\b|\bdose of\b|\bdosage\b|\bhow much\b.*\b(?:mg|"
+        r"taking|take|given|receive|prescribed|on)\b|\bwhat (?:dose|amount) of\b")),
+    ("place", re.compile(
+        r"\bwhich (?:state|country|jurisdiction|law|laws|court|courts|venue|forum)\b|"
+        r"\b(?:what|which) (?:state|country)'?s? laws?\b|\bgoverning law\b|\bwhat law\b|"
+        r"\blaws? of (?:what|which)\b|\bgoverns?\b|\bjurisdiction\b|\bwhere\b.*\b(?:court|"
+        r"venue|arbitration|disputes?)\b")),
+    ("money", re.compile(
+        r"\bwhat (?:is|was|are) the (?:fee|fees|price|cost|payment|compensation|salary|rent|"
+        r"royalty|purchase price|license fee)\b|\bhow much (?:does|do|will|is|are) [a-z ]*"
+        r"(?:pay|paid|cost|charge|owe|earn|receive)\b")),
+    ("percent", re.compile(r"\bwhat percent|\bpercentage\b|\bwhat (?:share|proportion)\b")),
+    ("party", re.compile(
+        r"^\s*who\b|\bwhich part(?:y|ies)\b|\bwho (?:are|is|were|was)\b|\bparties\b|"
+        r"\bname of the (?:company|licensee|licensor|distributor|supplier|customer|party)\b")),
+    ("number", re.compile(r"\bhow (?:many|much|large|big|high|low|long)\b|\bwhat (?:was|is) "
+                          r"(?:the|his|her|their) [a-z ]*(?:level|count|score|rate|pressure|"
+                          r"weight|value|number|size)\b")),
+]  # fmt: skip
+_TYPE_KINDS: dict[AnswerType, tuple[str, ...]] = {
+    "duration": ("duration",),
+    "date": ("date",),
+    "when": ("date", "duration"),  # "when should he come back?": "in 3 months"
+    "money": ("money",),
+    "percent": ("percent",),
+    "dose": ("dose",),
+    "place": ("place",),
+    "party": ("name",),
+    "number": ("number", "percent", "dose", "duration", "money"),
+    "any": (),
+}
+_STOP = frozenset(
+    """a an the of to in on for and or but is are was were be been being by with as at from
+    that this these those it its not no shall will may any all such which who whom what when
+    where how under into than then there their they he she his her we our you your i me my do
+    does did has have had can could would should there is any agreement contract patient
+    document documents please tell give list say says said about""".split()
+)
+_WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
+
+
+def answer_type(question: str) -> AnswerType:
+    """What kind of fact the question asks for ("any" when it does not say)."""
+    q = " ".join(question.lower().split())
+    for kind, pattern in _TYPE_RULES:
+        if pattern.search(q):
+            return kind
+    return "any"
+
+
+_DOCUMENT_LEVEL_RE = re.compile(
+    r"\b(?:name|title|parties|party|dated?|effective|signed|entered|executed|made)\b.*"
+    r"\b(?:this|the) (?:agreement|contract|document|amendment|lease|license|note|letter|report)\b"
+    r"|\bwho are the parties\b|\bwhat is the name of\b|\bwhat is this (?:agreement|contract|"
+    r"document)\b|\bwhen (?:was|is|does) (?:this|the) (?:agreement|contract)\b.*\b(?:signed|"
+    r"dated|entered|executed|effective|made|start|begin)",
+    re.IGNORECASE,
+)
+
+
+def asks_about_document(question: str) -> bool:
+    """Questions about the document itself (its name, parties, date), answered in its opening
+    passage, which a search for the question's words often misses."""
+    return bool(_DOCUMENT_LEVEL_RE.search(question))
+
+
+def typed_facts(text: str, wanted: AnswerType) -> frozenset[str]:
+    """The facts of the wanted kind that `text` states ("60 day", "delaware"), for comparing
+    what two documents say."""
+    kinds = _TYPE_KINDS[wanted]
+    return frozenset(a.value for a in atoms(text) if a.kind in kinds)
+
+
+def answers(evidence: Sequence[Evidence], question: str) -> bool:
+    """Whether the best evidence answers the question: it scores at least NOT_FOUND_BELOW and,
+    when the question asks for a kind of fact (a date, a law, a dose), it states one."""
+    if not evidence or evidence[0].score < NOT_FOUND_BELOW:
+        return False
+    return evidence[0].type_match or answer_type(question) == "any"
+
+
+def type_matches(text: str, wanted: AnswerType) -> bool:
+    """Whether `text` states a fact of the wanted kind (always true for "any")."""
+    kinds = _TYPE_KINDS[wanted]
+    if not kinds:
+        return True
+    found = atoms(text)
+    if wanted == "party":
+        return any(a.kind == "name" for a in found) or bool(
+            re.search(r"\b(?:Inc|LLC|Ltd|Corp|Corporation|Company|L\.L\.C|plc|GmbH|S\.A)\b", text)
+        )
+    return any(a.kind in kinds for a in found)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A sentence of a retrieved passage that answers the question. `start`/`end` are offsets
+    into `hit.chunk.text`; the quote is `hit.chunk.text[start:end]`, verbatim."""
+
+    hit: Hit
+    start: int
+    end: int
+    score: float  # 0..1: how well it answers the question (see the module docstring)
+    dense: float
+    lexical: float
+    type_match: bool
+    key: bool = False  # holds the question's rarest word
+
+    @property
+    def quote(self) -> str:
+        return self.hit.chunk.text[self.start : self.end]
+
+
+def _stem(word: str) -> str:
+    w = word.lower().strip("'’-")
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "s"):
+        if len(w) > len(suffix) + 3 and w.endswith(suffix):
+            w = w[: -len(suffix)]
+            break
+    return w[:6]
+
+
+# Question words that say what kind of answer is wanted, not what it is about (stems).
+_GENERIC = frozenset(
+    _stem(word)
+    for word in """mention mentio state stated says show shown found given take taking
+    name called number amount total much many long often kind type there exist exists happen
+    happened happens describe during since until currently current recent latest""".split()
+)
+
+
+def _terms(text: str) -> list[str]:
+    out = []
+    for word in _WORD_RE.findall(text):
+        for part in word.split("-") if "-" in word else (word,):
+            if part and part.lower() not in _STOP:
+                out.append(_stem(part))
+    return out
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    na = math.sqrt(sum(x * x for x in a))
+    nb = math.sqrt(sum(y * y for y in b))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def choose_evidence(
+    question: str,
+    hits: Sequence[Hit],
+    embed: Embed | None,
+    *,
+    limit: int = MAX_EVIDENCE,
+    openings: Sequence[Hit] = (),
+) -> list[Evidence]:
+    """The best-scoring sentences of `hits` for `question`, best first (at most `limit`, the
+    second only when it scores within SECOND_WITHIN of the first). Empty when `hits` is.
+    `embed` is the search model's embed function; without one, meaning is left out.
+    `openings`: the documents' first passages, weighed up for questions about the document
+    itself (its name, parties, date)."""
+    return pick(score_candidates(question, hits, embed, openings=openings), limit)
+
+
+def pick(scored: Sequence[Evidence], limit: int = MAX_EVIDENCE) -> list[Evidence]:
+    """The best of `scored` (best first): the first, and the next ones that score within
+    SECOND_WITHIN of it and do not overlap a quote already taken."""
+    best = list(scored[:1])
+    for ev in scored[1:]:
+        if len(best) >= limit or ev.score < SECOND_WITHIN * best[0].score:
+            break
+        if any(ev.hit.chunk.id == b.hit.chunk.id and _overlap(ev, b) for b in best):
+            continue
+        best.append(ev)
+    return best
+
+
+def best_per_document(scored: Sequence[Evidence]) -> dict[str, Evidence]:
+    """The best-scoring candidate of each document, from `score_candidates`'s list."""
+    out: dict[str, Evidence] = {}
+    for ev in scored:
+        out.setdefault(ev.hit.chunk.document_id, ev)
+    return out
+
+
+def score_candidates(
+    question: str,
+    hits: Sequence[Hit],
+    embed: Embed | None,
+    *,
+    openings: Sequence[Hit] = (),
+) -> list[Evidence]:
+    """Every candidate quote of `hits` for `question`, scored, best first (see
+    choose_evidence)."""
+    about_document = asks_about_document(question)
+    wanted = answer_type(question)
+    pool = list(hits)
+    opening_ids = {h.chunk.id for h in openings}
+    if about_document and openings:
+        # A document names itself, its parties and its date in its opening passage: look
+        # there first, and elsewhere only if the opening holds no fact of the wanted kind.
+        opening_spans = [(h, s, e) for h in openings for s, e in candidate_spans(h.chunk.text)]
+        if any(type_matches(h.chunk.text[s:e], wanted) for h, s, e in opening_spans):
+            pool = list(openings)
+        else:
+            seen = {h.chunk.id for h in pool}
+            pool += [h for h in openings if h.chunk.id not in seen]
+    candidates = [
+        (hit, start, end, rank)
+        for rank, hit in enumerate(pool)
+        for start, end in candidate_spans(hit.chunk.text)
+    ]
+    if not candidates:
+        return []
+    texts = [hit.chunk.text[s:e] for hit, s, e, _ in candidates]
+    q_terms = set(_terms(question))
+    term_sets = [set(_terms(t)) for t in texts]
+    df: dict[str, int] = {}
+    for terms in term_sets:
+        for t in terms & q_terms:
+            df[t] = df.get(t, 0) + 1
+    n = len(texts)
+    idf = {t: math.log((n + 1) / (df.get(t, 0) + 0.5)) for t in q_terms}
+    total_idf = sum(idf.values()) or 1.0
+    key = max(idf, key=lambda t: (idf[t] if df.get(t) else -1.0, t)) if idf else ""
+    # A word of the question that no passage has at all ("date of *birth*", "heart *rate*"):
+    # the documents are probably not about what is asked.
+    absent = [t for t in q_terms if not df.get(t) and len(t) >= 4 and t not in _GENERIC]
+    dense = [0.0] * n
+    if embed is not None:
+        vectors = embed([question, *texts])
+        qv = vectors[0]
+        dense = [max(0.0, _cosine(qv, v)) for v in vectors[1:]]
+    scored: list[Evidence] = []
+    for i, (hit, start, end, rank) in enumerate(candidates):
+        signals = _Signals(
+            dense=dense[i],
+            lexical=sum(idf[t] for t in term_sets[i] & q_terms) / total_idf,
+            key=bool(key) and key in term_sets[i],
+            typed=type_matches(texts[i], wanted),
+            wants_type=wanted != "any",
+            prior=1.0 / (1.0 + rank),
+            novel=len(term_sets[i] - q_terms),
+            length=end - start,
+            opening=about_document and hit.chunk.id in opening_ids,
+            heading=_heading_share(texts[i], q_terms),
+            absent=len(absent),
+        )
+        score = signals.score(has_dense=embed is not None)
+        scored.append(
+            Evidence(hit, start, end, score, dense[i], signals.lexical, signals.typed, signals.key)
+        )
+    scored.sort(key=lambda e: -e.score)
+    return scored
+
+
+@dataclass(frozen=True)
+class _Signals:
+    dense: float  # cosine similarity with the question
+    lexical: float  # share of the question's word weight (idf) found
+    key: bool  # holds the question's rarest word that occurs in the passages
+    typed: bool  # states a fact of the wanted kind
+    wants_type: bool
+    prior: float  # the retriever's order, 1 for the first hit
+    novel: int  # content words beyond the question's own
+    length: int
+    opening: bool  # the document's opening passage, for a question about the document
+    heading: float  # share of the question's words in the candidate's heading ("PLAN:")
+    absent: int = 0  # words of the question found in no passage at all
+
+    def score(self, *, has_dense: bool) -> float:
+        """One score in 0..1. Weights chosen on the development sets (bench/bench_evidence.py,
+        results in bench/RESULTS.md); they weigh kinds of signal, not particular files."""
+        dense = self.dense if has_dense else self.lexical
+        if self.wants_type:
+            base = (
+                0.30 * dense + 0.25 * self.lexical + 0.10 * self.key
+                + 0.25 * self.typed + 0.10 * self.prior
+            )  # fmt: skip
+        else:
+            base = 0.45 * dense + 0.30 * self.lexical + 0.15 * self.key + 0.10 * self.prior
+        if self.absent:
+            base *= 0.8**self.absent
+        if self.wants_type and not self.typed:
+            base *= 0.75  # "what dose": a sentence without a dose answers it less
+        # A heading or a fragment that only repeats the question is not an answer.
+        base *= 0.55 + 0.45 * min(1.0, self.novel / 6)
+        if self.length < 25:
+            base *= 0.8
+        if self.opening:
+            base += 0.15
+        if self.heading >= 0.5:  # "What procedure was performed?" -> "PROCEDURE PERFORMED:"
+            base += 0.15 * self.heading
+        return min(1.0, base)
+
+
+def _heading_share(text: str, q_terms: set[str]) -> float:
+    """How much of the question the candidate's heading line says ("PROCEDURE PERFORMED:")."""
+    m = re.match(r"\s*([^\n:]{2,60}):", text)
+    if not m or not q_terms:
+        return 0.0
+    heading = set(_terms(m.group(1)))
+    return len(heading & q_terms) / len(q_terms)
+
+
+_HEADING_LINE_RE = re.compile(
+    r"^[ \t]*(?:(?:\d+(?:\.\d+)*\.?|[A-Za-z]\.|\([a-z0-9]+\)|[IVX]+\.)[ \t]*)?"
+    r"[A-Z][A-Za-z0-9 ,&/'’()\-]{1,60}:[ \t]*$",
+    re.MULTILINE,
+)
+MAX_BLOCK_CHARS = 400
+SHORT_SENTENCE_CHARS = 60
+
+
+def candidate_spans(text: str) -> list[tuple[int, int]]:
+    """What may be quoted as evidence: each sentence; a short sentence (a clause title such
+    as "1.4 Intellectual Property.") together with the sentence after it; and a heading line
+    ("PROCEDURES PERFORMED:") with the lines under it, up to the next blank line or heading."""
+    spans = sentence_spans(text)
+    out = list(spans)
+    for (s1, e1), (s2, e2) in itertools.pairwise(spans):
+        same_paragraph = not re.search(r"\n[ \t]*\n", text[e1:s2])
+        if same_paragraph and e1 - s1 <= SHORT_SENTENCE_CHARS and e2 - s1 <= MAX_BLOCK_CHARS:
+            out.append((s1, e2))
+    for m in _HEADING_LINE_RE.finditer(text):
+        end = m.end()
+        for line in re.finditer(r"\n([^\n]*)", text[m.end() :]):
+            body = line.group(1)
+            if not body.strip() or _HEADING_LINE_RE.match(body):
+                break
+            if m.end() + line.end() - m.start() > MAX_BLOCK_CHARS:
+                break
+            end = m.end() + line.end()
+        start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > m.end() and (start, end) not in out:
+            out.append((start, end))
+    return out
+
+
+def _overlap(a: Evidence, b: Evidence) -> bool:
+    return a.start < b.end and b.start < a.end

@@ -1,0 +1,79 @@
+"""The fact check (app.chat.grounding), on answers written by hand as a strong model would
+write them: right, a subtly wrong number, the wrong party, negated, an invented quote."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.chat.grounding import check_answer, check_sentence, split_answer
+from rag.types import Chunk, Hit
+
+SERVICES = (
+    "7. TERM AND TERMINATION.\n"
+    "7.1 Breach. If either party breaches this Agreement, the other party may terminate it if "
+    "the breach is not cured within ten (10) business days after written notice.\n"
+    "7.2 Convenience. Either party may terminate this Agreement for convenience upon sixty (60) "
+    "days' written notice to the other party.\n"
+    "12. GOVERNING LAW. This Agreement is governed by the laws of the State of Delaware.\n"
+    "13. ASSIGNMENT. Neither party may assign this Agreement without the prior written consent "
+    "of the other party. Acme Corp. shall pay Beta LLC a fee of $25,000 per month."
+)
+NOTE = (
+    "CURRENT MEDICATIONS:\n1.  Metoprolol 100 mg b.i.d.\n2.  Apixaban 5 mg once daily.\n"
+    "REVIEW OF SYSTEMS: The patient denies chest pain. Creatinine of 2.38."
+)
+
+
+def _hit(text: str, n: int) -> Hit:
+    return Hit(Chunk(f"c{n}", f"d{n}", 1, 0, len(text), text), f"doc{n}.txt", f"/d/doc{n}.txt", 1.0)
+
+
+SOURCES = [_hit(SERVICES, 1), _hit(NOTE, 2)]
+
+CASES = [
+    # (sentence, supported)
+    ("Either party may terminate for convenience on sixty days' written notice [1].", True),
+    ("Termination for convenience needs 60 days' notice [1].", True),
+    ("Termination for convenience needs 10 days' notice [1].", False),
+    ("Termination for convenience needs thirty (3) days' notice [1].", False),
+    ("A breach must be cured within 10 business days [1].", True),
+    ("A breach must be cured within 10 days [1].", False),  # business days, not days
+    ("The agreement is governed by Delaware law [1].", True),
+    ("The agreement is governed by Florida law [1].", False),
+    ("Acme Corp. pays Beta LLC $25,000 per month [1].", True),
+    ("Acme Corp. pays Beta LLC $250,000 per month [1].", False),
+    ("Gamma Inc. pays Beta LLC $25,000 per month [1].", False),  # the wrong party
+    ("Either party may assign this Agreement without consent [1].", False),  # negation flipped
+    ("Neither party may assign the Agreement without written consent [1].", True),
+    ('The contract says "either party may assign freely" [1].', False),  # invented quote
+    ("He takes metoprolol 100 mg twice daily [2].", True),
+    ("He takes metoprolol 50 mg twice daily [2].", False),
+    ("Apixaban 5 mg twice daily [2].", False),  # once daily in the note
+    ("The patient reports chest pain [2].", False),
+    ("The patient denies chest pain [2].", True),
+    ("His creatinine was 2.38 [2].", True),
+    ("His creatinine was 2.83 [2].", False),
+]
+
+
+@pytest.mark.parametrize(("sentence", "supported"), CASES)
+def test_each_fact_must_stand_in_the_cited_passage(sentence: str, supported: bool) -> None:
+    assert check_sentence(sentence, SOURCES).supported is supported
+
+
+def test_a_fact_from_another_passage_does_not_count() -> None:
+    checked = check_sentence("Metoprolol 100 mg b.i.d. [1].", SOURCES)  # it is in [2], not [1]
+    assert not checked.supported and "100 mg" in checked.reason
+
+
+def test_an_unsupported_sentence_says_which_fact_is_missing() -> None:
+    checked = check_sentence("Termination for convenience needs 10 days' notice [1].", SOURCES)
+    assert not checked.supported and "10 day" in checked.reason
+
+
+def test_sentences_and_list_items_are_checked_one_by_one() -> None:
+    answer = "- Metoprolol 100 mg b.i.d. [2]\n- Apixaban 10 mg daily [2]. Yes [2]."
+    assert split_answer(answer) == ["Metoprolol 100 mg b.i.d. [2]", "Apixaban 10 mg daily [2].",
+                                    "Yes [2]."]  # fmt: skip
+    got = [(c.supported, c.checkable) for c in check_answer(answer, SOURCES)]
+    assert got == [(True, True), (False, True), (True, False)]
