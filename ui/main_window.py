@@ -296,6 +296,11 @@ class MainWindow(QMainWindow):
             return
         want = min(total, int(self.width() * CHAT_SHARE) + 8)  # half the window, not the splitter
         if chat >= want:
+            # wider again: give the side panel back its share (unless it was collapsed)
+            target = max(SIDE_MIN, min(460, int(self.width() * 0.30)))
+            if 0 < side < target:
+                give = min(target - side, chat - want)
+                self.splitter.setSizes([left, chat - give, side + give])
             return
         need = want - chat
         give = min(need, max(0, side - SIDE_MIN))
