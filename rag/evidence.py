@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.facts import atoms
+from rag.injection import instruction_spans, overlaps_instruction
 from rag.sentences import sentence_spans
 from rag.types import Hit
 
@@ -378,7 +379,8 @@ def candidate_spans(text: str) -> list[tuple[int, int]]:
     """What may be quoted as evidence: each sentence; a short sentence (a clause title such
     as "1.4 Intellectual Property.") together with the sentence after it; and a heading line
     ("PROCEDURES PERFORMED:") with the lines under it, up to the next blank line or heading."""
-    spans = sentence_spans(text)
+    fenced = instruction_spans(text)  # text addressed to an AI is never evidence
+    spans = [(s, e) for s, e in sentence_spans(text) if not overlaps_instruction(fenced, s, e)]
     out = list(spans)
     for (s1, e1), (s2, e2) in itertools.pairwise(spans):
         same_paragraph = not re.search(r"\n[ \t]*\n", text[e1:s2])
@@ -396,7 +398,8 @@ def candidate_spans(text: str) -> list[tuple[int, int]]:
         start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
         while end > start and text[end - 1].isspace():
             end -= 1
-        if end > m.end() and (start, end) not in out:
+        new = end > m.end() and (start, end) not in out
+        if new and not overlaps_instruction(fenced, start, end):
             out.append((start, end))
     return out
 

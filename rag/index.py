@@ -38,6 +38,7 @@ from rag.index_types import (
     document_id_for,
     file_identity,
 )
+from rag.injection import instruction_spans
 from rag.manifest import DocumentRow, Manifest
 from rag.store import VectorStore, WorkspaceLock
 from rag.types import Chunk, DocumentRecord, Hit, Outcome, ParsedDocument
@@ -215,6 +216,12 @@ class WorkspaceIndex:
         report: ProgressCallback,
     ) -> IngestReport:
         warnings = list(dict.fromkeys([*warnings, *parsed.warnings]))
+        addressed = len(instruction_spans(parsed.text))
+        if addressed:
+            warnings.append(
+                f"{addressed} passage(s) address an AI assistant (instructions, a role to play); "
+                "answers never follow or quote them."
+            )
         report("chunking", 0, 1)
         if chunks is None:
             from rag.chunking import chunk_document

@@ -183,7 +183,7 @@ def compose(
         assert sentence.support is not None
         hit = sources[sentence.support - 1]
         if hit.chunk.id not in numbering:
-            numbering[hit.chunk.id] = len(numbering) + 1
+            numbering[hit.chunk.id] = max((c.n for c in citations), default=0) + 1
             start, end = _window_of(sentence, hit)
             citations.append(_citation(numbering[hit.chunk.id], hit, start, end, True))
         n = numbering[hit.chunk.id]

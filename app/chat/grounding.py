@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from rag.citations import cited_numbers, words
 from rag.evidence import SHORT_SENTENCE_CHARS
 from rag.facts import Atom, atoms, missing_atoms, negated_words
+from rag.injection import instruction_spans, overlaps_instruction
 from rag.sentences import sentence_spans
 from rag.types import Hit
 
@@ -96,7 +97,8 @@ def _quotes_verbatim(claim: str, window: str) -> bool:
 def check_windows(text: str) -> list[tuple[int, int]]:
     """Where a claim's facts must stand together: one sentence, or a short sentence (a clause
     title) with the next one on the same line; never two list items or two lines."""
-    spans = sentence_spans(text)
+    fenced = instruction_spans(text)  # text addressed to an AI supports nothing
+    spans = [(s, e) for s, e in sentence_spans(text) if not overlaps_instruction(fenced, s, e)]
     out = list(spans)
     for (s1, e1), (s2, e2) in itertools.pairwise(spans):
         if e1 - s1 <= SHORT_SENTENCE_CHARS and "\n" not in text[e1:s2]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from models.types import Message
+from rag.injection import fence
 from rag.types import Hit
 
 SYSTEM_PROMPT = (
@@ -22,7 +23,8 @@ MAX_SOURCE_CHARS = 1200
 def format_sources(sources: Sequence[Hit]) -> str:
     blocks = []
     for n, hit in enumerate(sources, start=1):
-        text = " ".join(hit.chunk.text.split())[:MAX_SOURCE_CHARS]
+        fenced, _ = fence(hit.chunk.text)  # a document's orders to an AI never reach the model
+        text = " ".join(fenced.split())[:MAX_SOURCE_CHARS]
         blocks.append(f"[{n}] {hit.document_name}, page {hit.chunk.page}:\n{text}")
     return "\n\n".join(blocks)
 

@@ -25,6 +25,7 @@ from rag.evidence import (
     score_candidates,
     typed_facts,
 )
+from rag.injection import instruction_spans
 
 if TYPE_CHECKING:
     from rag.index_types import DocumentIndex
@@ -43,6 +44,15 @@ class Lookup:
     evidence: list[Evidence]  # best first; empty when nothing answers
     lines: list[int | None]  # the line of each evidence quote (text files), else None
     several: list[tuple[Evidence, int | None]] = field(default_factory=list)  # differing docs
+
+    def instruction_notices(self) -> list[str]:
+        """One notice per document whose retrieved text addresses an AI assistant."""
+        names = sorted({h.document_name for h in self.sources if instruction_spans(h.chunk.text)})
+        return [
+            f"A passage of {name} contains instructions to an AI; they were not followed and "
+            "are not quoted."
+            for name in names
+        ]
 
     @property
     def found(self) -> bool:

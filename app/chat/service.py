@@ -133,6 +133,7 @@ class ChatService:
         earlier = self._earlier_turns(conv.id)
         lookup = self.look_up(workspace, question, k or settings.top_k_sources, options.documents)
         sources = lookup.sources
+        flagged = lookup.instruction_notices()
         yield SourcesFound(sources)
         first = evidence_only(lookup.evidence, lookup.lines) if lookup.found else None
         yield EvidenceFound(first.evidence if first else [])
@@ -160,18 +161,19 @@ class ChatService:
             ]  # fmt: skip
             yield self.record_answer(
                 conv.id, question, NOT_FOUND_TEXT, [], route, "none", None, started,
-                not_found=True, notices=notices + _offers(route),
+                not_found=True, notices=notices + flagged + _offers(route),
             )  # fmt: skip
             return
         if lookup.several:  # the documents answer differently: each one's own words
             composed = several_answers(lookup.several)
+            composed.notices += flagged
             route = replace(route, samples=0, confidence=_confidence(route, composed, lookup))
             yield Token(composed.answer)
             yield self._record(conv.id, question, composed, route, "none", None, started, sources)
             return
 
         engine = self._engines.get(route.model_id)
-        load_notices = self._engines.take_notices()
+        load_notices = self._engines.take_notices() + flagged
         messages = build_messages(question, sources, earlier)
         budget = route.token_budget or settings.max_answer_tokens
         generation = GenerationOptions(max_tokens=budget, temperature=settings.temperature)

@@ -53,6 +53,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q = esub.add_parser("routing", help="domain routing accuracy on labelled questions")
     common(q)
 
+    q = esub.add_parser(
+        "qa", help="the answers a person sees: evidence, not found, unsupported facts"
+    )
+    common(q)
+    q.add_argument("--docs", type=Path, required=True, help="the folder of the documents")
+    q.add_argument("--limit", type=int, help="questions (a seeded sample; default: all)")
+    q.add_argument("--tier", default="auto", help="the compute tier, or auto (the router)")
+
 
 def _tune(enclave: Enclave, args: argparse.Namespace) -> None:
     """Per-run settings, applied before any model or service is built."""
@@ -112,6 +120,13 @@ def cmd_eval(args: argparse.Namespace, enclave: Enclave) -> int:
             enclave, args.data, gen_limit=args.gen_limit, tier=_tier(args.tier), k=args.k,
             seed=args.seed, progress=progress,
         )  # fmt: skip
+    elif name == "qa":
+        from app.checks.qa import eval_qa, render
+
+        results = eval_qa(
+            enclave, args.data, args.docs, limit=args.limit, seed=args.seed,
+            tier=_tier(args.tier), progress=progress,
+        )  # fmt: skip
     else:
         results = evaluation.eval_routing(enclave, args.data)
     results["settings"] = {
@@ -121,9 +136,14 @@ def cmd_eval(args: argparse.Namespace, enclave: Enclave) -> int:
         "default_model": enclave.settings.default_model,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / f"{name}.json"
+    out = args.out / (f"qa-{args.data.stem}.json" if name == "qa" else f"{name}.json")
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(render_markdown({name: results}))
+    if name == "qa":
+        from app.checks.qa import render
+
+        print(render(results))
+    else:
+        print(render_markdown({name: results}))
     print(f"Wrote {out}", file=sys.stderr)
     return 0
 

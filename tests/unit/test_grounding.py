@@ -77,3 +77,25 @@ def test_sentences_and_list_items_are_checked_one_by_one() -> None:
                                     "Yes [2]."]  # fmt: skip
     got = [(c.supported, c.checkable) for c in check_answer(answer, SOURCES)]
     assert got == [(True, True), (False, True), (True, False)]
+
+
+def test_numbers_run_without_gaps_and_never_repeat() -> None:
+    from app.chat.answer import compose
+    from rag.evidence import Evidence
+
+    hit = SOURCES[0]
+    text = hit.chunk.text
+    a = text.index("7.2 Convenience.")
+    b = text.index("12. GOVERNING LAW.")
+    evidence = [  # two quotes from one passage, as the evidence chooser may give
+        Evidence(hit, a, text.index("\n", a), 0.9, 0.8, 0.8, True),
+        Evidence(hit, b, text.index("\n", b), 0.85, 0.8, 0.8, True),
+    ]
+    draft = (
+        "Either party may terminate on sixty days' notice [1]. "
+        "He takes metoprolol 100 mg b.i.d. [2]."
+    )
+    composed = compose(draft, SOURCES, evidence, [None, None])
+    numbers = [c.n for c in composed.citations]
+    assert numbers == sorted(set(numbers)) == list(range(1, len(numbers) + 1))
+    assert composed.answer.endswith("[3].") and all(c.supported for c in composed.citations)
