@@ -54,13 +54,16 @@ _TYPE_RULES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("duration", re.compile(
         r"\bhow long\b|\bhow (?:much|many days|many months|many years|soon)\b.*\b(?:notice|"
         r"days?|months?|years?|period|term|advance)\b|\bnotice period\b|\bhow much notice\b|"
-        r"\bwhat is the (?:term|duration|renewal term|notice period|cure period)\b|"
+        r"\bwhat is the (?:duration|notice period|cure period)\b|"
         r"\bhow many (?:days|months|years|weeks|hours)\b|\bwithin how\b|\bfor how long\b")),
     ("date", re.compile(
         r"\bwhat date\b|\bwhich date\b|\b(?:effective|start|expiration|termination|"
         r"agreement|signing|admission|discharge|surgery|procedure) date\b|\bdate of\b|"
         r"\bbirthday\b|\bborn\b")),
-    ("when", re.compile(r"^\s*when\b|\bwhen (?:is|was|does|did|will|should|can)\b")),
+    ("when", re.compile(
+        r"^\s*when\b|\bwhen (?:is|was|does|did|will|should|can)\b|\bwhat is the (?:term|"
+        r"initial term|renewal term)\b|\bhow long (?:does|will|is) (?:this|the) (?:agreement|"
+        r"contract|term)\b")),
     ("dose", re.compile(
         r"\bwhat (?:dose|dosage|strength)\b|\bdose of\b|\bdosage\b|\bhow much\b.*\b(?:mg|"
         r"taking|take|given|receive|prescribed|on)\b|\bwhat (?:dose|amount) of\b")),

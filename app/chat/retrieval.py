@@ -33,6 +33,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Lookup", "look_up", "resolve_documents"]
 
+_KIND_WORDS = {
+    "duration": "a period of time", "date": "a date", "when": "a date or a period",
+    "money": "an amount of money", "percent": "a percentage", "dose": "a dose with its unit",
+    "place": "a jurisdiction or place", "party": "a name", "number": "a number", "any": "it",
+}  # fmt: skip
+
 Embed = Callable[[Sequence[str]], list[list[float]]]
 _LINE_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".csv", ".log", ""})
 
@@ -44,6 +50,19 @@ class Lookup:
     evidence: list[Evidence]  # best first; empty when nothing answers
     lines: list[int | None]  # the line of each evidence quote (text files), else None
     several: list[tuple[Evidence, int | None]] = field(default_factory=list)  # differing docs
+
+    def why_not_found(self) -> str:
+        """Why the documents are taken not to answer, in one sentence."""
+        wanted = answer_type(self.question)
+        if self.evidence and self.score >= NOT_FOUND_BELOW and wanted != "any":
+            return (
+                f"The closest passage (match {self.score:.2f}) does not state "
+                f"{_KIND_WORDS[wanted]}, which the question asks for."
+            )
+        return (
+            "No passage of your documents answers this question closely enough "
+            f"(best match {self.score:.2f}; needs {NOT_FOUND_BELOW:.2f})."
+        )
 
     def instruction_notices(self) -> list[str]:
         """One notice per document whose retrieved text addresses an AI assistant."""

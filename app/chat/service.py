@@ -155,10 +155,7 @@ class ChatService:
         if (not sources or not lookup.found) and settings.answer_only_from_documents:
             # No passage answers it well enough: the model is not asked to guess.
             route = replace(route, samples=0, abstained=True, confidence=None)
-            notices = [] if not sources else [
-                "No passage of your documents answers this question closely enough "
-                f"(best match {lookup.score:.2f}; needs {_found_below():.2f})."
-            ]  # fmt: skip
+            notices = [] if not sources else [lookup.why_not_found()]
             yield self.record_answer(
                 conv.id, question, NOT_FOUND_TEXT, [], route, "none", None, started,
                 not_found=True, notices=notices + flagged + _offers(route),
@@ -323,6 +320,7 @@ class ChatService:
             ],
             "notices": list(notices or []),
             "evidence_only": evidence_only,
+            "finish_reason": None if stats is None else stats.finish_reason,
         }
         stored = self._history.add_message(
             conversation_id, "assistant", answer, meta=meta, citations=citations
@@ -352,12 +350,6 @@ def _support(sources: list[Hit]) -> float | None:
     if sims:
         return max(sims)
     return 0.0 if sources else None
-
-
-def _found_below() -> float:
-    from rag.evidence import NOT_FOUND_BELOW
-
-    return NOT_FOUND_BELOW
 
 
 def _confidence(route: Route, composed: Composed, lookup: Lookup) -> float:

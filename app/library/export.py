@@ -1,4 +1,7 @@
-"""Export a conversation, with its citations, to Markdown or to a self-contained HTML file.
+"""Export a conversation, with its evidence and citations, to Markdown or to a self-contained
+HTML file. Each answer opens with its evidence (the documents' own words, with document and
+page or line), then the answer (left out when it is the evidence alone), its notices, and its
+sources; the file says it is machine-made.
 
 Pure Python (no Qt): the HTML escapes everything the model or a document wrote, loads nothing
 from anywhere (no scripts, no remote images, no external style sheets).
@@ -15,6 +18,29 @@ from app.library.history import StoredMessage, transcript
 from rag.types import Citation
 
 _MARKER_RE = re.compile(r"\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")
+MACHINE_MADE = (
+    "Machine-made by Enclave from your documents: check each answer against its quoted "
+    "evidence before relying on it."
+)
+
+
+def _evidence(meta: dict[str, object]) -> list[tuple[int, str, str]]:
+    """(n, where, quote) of each stored evidence quote: "doc.txt, line 12" or "doc.pdf, page 3"."""
+    out = []
+    for item in meta.get("evidence") or []:  # type: ignore[attr-defined]
+        if not isinstance(item, dict):
+            continue
+        line = item.get("line")
+        where = f"{item.get('document', '')}, " + (
+            f"line {line}" if isinstance(line, int) else f"page {item.get('page', '')}"
+        )
+        out.append((int(item.get("n", 0)), where, " ".join(str(item.get("quote", "")).split())))
+    return out
+
+
+def _notices(meta: dict[str, object]) -> list[str]:
+    notices = meta.get("notices")
+    return [str(n) for n in notices] if isinstance(notices, list) else []
 
 
 def _citation_line(c: Citation) -> str:
@@ -38,12 +64,22 @@ def conversation_markdown(
 ) -> str:
     when = (now or datetime.now()).strftime("%Y-%m-%d %H:%M")
     out = [f"# {title}", "", f"*Workspace: {workspace}. Exported from Enclave on {when}.*", ""]
+    out += [f"*{MACHINE_MADE}*", ""]
     for question, answer in transcript(messages):
         out += ["## Question", "", question, "", "## Answer", ""]
         if answer is None:
             out += ["*(not answered)*", ""]
             continue
-        out += [answer.content or "*(no answer)*", ""]
+        evidence = _evidence(answer.meta)
+        if evidence:
+            out += ["**From your documents**", ""]
+            out += [f'> [{n}] "{quote}"  \n> — {where}' for n, where, quote in evidence]
+            out.append("")
+        if not (evidence and answer.meta.get("evidence_only")):
+            out += [answer.content or "*(no answer)*", ""]
+        out += [f"*{n}*" for n in _notices(answer.meta)]
+        if _notices(answer.meta):
+            out.append("")
         if answer.meta.get("cancelled"):
             out += ["*(stopped before the end)*", ""]
         if answer.citations:
@@ -91,14 +127,23 @@ def conversation_html(
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='meta'>Workspace: {html.escape(workspace)}. Exported from Enclave on {when}."
         "</p>",
+        f"<p class='meta'><strong>{html.escape(MACHINE_MADE)}</strong></p>",
     ]
     for k, (question, answer) in enumerate(transcript(messages), start=1):
         parts.append(f"<div class='q'>{html.escape(question)}</div>")
         if answer is None:
             parts.append("<p class='a'><em>(not answered)</em></p>")
             continue
-        body = _answer_html(answer.content).replace("{k}", str(k)) or "<em>(no answer)</em>"
-        parts.append(f"<div class='a'>{body}</div>")
+        evidence = _evidence(answer.meta)
+        for n, where, quote in evidence:
+            parts.append(
+                f"<blockquote id='e-{k}-{n}'>[{n}] {html.escape(quote)}<br>"
+                f"<span class='src'>{html.escape(where)}</span></blockquote>"
+            )
+        if not (evidence and answer.meta.get("evidence_only")):
+            body = _answer_html(answer.content).replace("{k}", str(k)) or "<em>(no answer)</em>"
+            parts.append(f"<div class='a'>{body}</div>")
+        parts += [f"<p class='meta'>{html.escape(n)}</p>" for n in _notices(answer.meta)]
         if answer.meta.get("cancelled"):
             parts.append("<p class='meta'>(stopped before the end)</p>")
         if answer.citations:

@@ -46,3 +46,22 @@ def test_html_export_escapes_everything_and_loads_nothing() -> None:
     assert "<blockquote>term of five (5) years</blockquote>" in page
     assert "made up" not in page
     assert "href='#c-1-1'" in page and "id='c-1-1'" in page
+
+
+def test_exports_open_with_the_evidence_and_say_they_are_machine_made() -> None:
+    quote = "Patient files are kept for fourteen (14) years."
+    evidence = [{"n": 1, "document": "policy.txt", "path": "/d/policy.txt", "page": 1,
+                 "line": 3, "quote": quote, "start": 10, "end": 58}]  # fmt: skip
+    cite = Citation(1, "policy.txt", "/d/policy.txt", 1, quote, 10, 58, "c1", True, True)
+    meta = {"evidence": evidence, "evidence_only": True, "notices": ["Left out: one day."]}
+    stored = [
+        StoredMessage("u1", "c", "user", "How long are files kept?", "t"),
+        StoredMessage("a1", "c", "assistant", f"\u201c{quote}\u201d [1]", "t", meta, [cite]),
+    ]
+    md = conversation_markdown("Retention", "Policy", stored, NOW)
+    assert "Machine-made by Enclave" in md
+    assert f'> [1] "{quote}"' in md and "policy.txt, line 3" in md
+    assert md.count(quote) == 2  # the evidence and its source line; not the answer again
+    assert "Left out: one day." in md
+    page = conversation_html("Retention", "Policy", stored, NOW)
+    assert "Machine-made by Enclave" in page and "policy.txt, line 3" in page
