@@ -115,15 +115,18 @@ def test_a_matter_from_first_document_to_cited_answer_and_back_after_a_restart(
     answer = ask(qtbot, window, QUESTION)
     assert streamed, "no token arrived before the answer was complete"
     assert all(running for _, running in streamed)
-    assert streamed[0][0] and answer.answer.startswith(streamed[0][0].strip()[:5])
+    # What is shown is the evidence, then only the sentences that passed the fact check.
+    assert answer.evidence and (answer.evidence_only or answer.answer)
     assert not answer.cancelled and answer.citations, answer.answer
     transcript = window.chat.view.toPlainText()
-    assert QUESTION in transcript and answer.answer[:20] in transcript
+    first_words = " ".join(answer.evidence[0].quote.split()[:4])
+    assert QUESTION in transcript and first_words in " ".join(transcript.split())
     assert answer.device in transcript and f"{len(answer.sources)} sources" in transcript
 
     # Click a citation marker: the Sources tab shows the passage with the quote highlighted.
     citation = next((c for c in answer.citations if c.verified), answer.citations[0])
-    click_anchor(qtbot, window.chat.view, f"cite:{answer.message_id}:{citation.n}")
+    kind = "evid" if citation.n in {q.n for q in answer.evidence} else "cite"  # evidence link
+    click_anchor(qtbot, window.chat.view, f"{kind}:{answer.message_id}:{citation.n}")
     qtbot.waitUntil(lambda: window.citations.passage is not None, timeout=LONG)
     assert window.tabs.currentWidget() is window.citations
     assert window.citations.heading.text() == f"[{citation.n}] {CONTRACT.name}"
