@@ -33,6 +33,7 @@ __all__ = [
     "answers",
     "asks_about_document",
     "best_per_document",
+    "calibrated",
     "choose_evidence",
     "pick",
     "score_candidates",
@@ -136,6 +137,23 @@ def typed_facts(text: str, wanted: AnswerType) -> frozenset[str]:
     what two documents say."""
     kinds = _TYPE_KINDS[wanted]
     return frozenset(a.value for a in atoms(text) if a.kind in kinds)
+
+
+# How often the best evidence held the gold answer, by its score, on the development sets
+# (bench/bench_evidence.py: 75 clinical and 200 CUAD questions, answers given; bench/RESULTS.md).
+CALIBRATION = ((0.35, 0.18), (0.45, 0.31), (0.55, 0.41), (0.65, 0.68), (0.75, 0.77), (0.9, 0.97))
+
+
+def calibrated(score: float) -> float:
+    """The share of answers with this evidence score that were right on the development sets
+    (linear between the measured points): the confidence a person is shown."""
+    points = CALIBRATION
+    if score <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        if score <= x1:
+            return round(y0 + (y1 - y0) * (score - x0) / (x1 - x0), 3)
+    return points[-1][1]
 
 
 def answers(evidence: Sequence[Evidence], question: str) -> bool:

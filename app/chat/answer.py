@@ -23,7 +23,6 @@ from typing import Any
 
 from app.chat.grounding import CheckedSentence, check_answer
 from rag.evidence import Evidence
-from rag.facts import atoms
 from rag.types import Citation, Hit
 
 __all__ = ["Composed", "EvidenceQuote", "compose", "evidence_only", "several_answers"]
@@ -118,24 +117,6 @@ def _citation(n: int, hit: Hit, start: int, end: int, supported: bool) -> Citati
     )  # fmt: skip
 
 
-def _window_of(sentence: CheckedSentence, hit: Hit) -> tuple[int, int]:
-    """Where in the passage the sentence's support stands (its best-matching sentence)."""
-    from app.chat.grounding import check_windows
-
-    text = hit.chunk.text
-    bare = _MARKER_RE.sub(" ", sentence.text)
-    want = atoms(bare)
-    words = {w.lower() for w in re.findall(r"\w+", bare) if len(w) > 3}
-    best, best_key = (0, len(text)), (-1, -1)
-    for start, end in check_windows(text):
-        window = text[start:end]
-        have = atoms(window)
-        key = (len(want & have), len(words & {w.lower() for w in re.findall(r"\w+", window)}))
-        if key > best_key:
-            best, best_key = (start, end), key
-    return best
-
-
 def evidence_only(
     evidence: Sequence[Evidence], lines: Sequence[int | None], notices: Sequence[str] = ()
 ) -> Composed:
@@ -169,24 +150,30 @@ def compose(
         composed.checked = checked
         return composed
     quotes = _evidence_quotes(evidence, lines)
-    # Evidence passages keep their numbers; every other passage a kept sentence rests on
-    # comes after them, in order of first use.
-    numbering: dict[str, int] = {}
-    for q in quotes:
-        numbering.setdefault(q.chunk_id, q.n)
     citations = [
         _citation(q.n, ev.hit, ev.start, ev.end, True)
         for q, ev in zip(quotes, evidence, strict=True)
     ]
     shown: list[str] = []
     for sentence in kept:
-        assert sentence.support is not None
+        assert sentence.support is not None and sentence.window is not None
         hit = sources[sentence.support - 1]
-        if hit.chunk.id not in numbering:
-            numbering[hit.chunk.id] = max((c.n for c in citations), default=0) + 1
-            start, end = _window_of(sentence, hit)
-            citations.append(_citation(numbering[hit.chunk.id], hit, start, end, True))
-        n = numbering[hit.chunk.id]
+        start, end = sentence.window
+        # The number of the quote that holds the sentence's facts: an evidence quote that
+        # contains its supporting sentence, or a new citation quoting that sentence.
+        n = next(
+            (
+                c.n
+                for c in citations
+                if c.chunk_id == hit.chunk.id
+                and c.start <= hit.chunk.start + start
+                and hit.chunk.start + end <= c.end
+            ),
+            None,
+        )
+        if n is None:
+            n = max((c.n for c in citations), default=0) + 1
+            citations.append(_citation(n, hit, start, end, True))
         text = _MARKER_RE.sub("", sentence.text).rstrip()
         text = re.sub(r"\s+([.,;:!?])", r"\1", text)
         text = f"{text[:-1]} [{n}]{text[-1]}" if text and text[-1] in ".!?" else f"{text} [{n}]"

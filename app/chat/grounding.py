@@ -46,6 +46,7 @@ class CheckedSentence:
     support: int | None  # the source (1-based) that holds it, when supported
     missing: tuple[Atom, ...] = ()  # the facts no cited passage holds
     reason: str = ""  # why it is not supported, in words
+    window: tuple[int, int] | None = None  # where in the supporting passage it stands
 
 
 def split_answer(answer: str) -> list[str]:
@@ -119,7 +120,7 @@ def check_sentence(sentence: str, sources: Sequence[Hit]) -> CheckedSentence:
         return CheckedSentence(sentence, True, False, cited, cited[0] if cited else None)
     pool = list(cited) if cited else list(range(1, len(sources) + 1))
     fewest: list[Atom] | None = None
-    best: tuple[int, int, str] | None = None  # overlap, source number, window
+    best: tuple[int, int, str, tuple[int, int]] | None = None  # overlap, source, text, span
     for n in pool:
         text = sources[n - 1].chunk.text
         for start, end in check_windows(text):
@@ -133,7 +134,7 @@ def check_sentence(sentence: str, sources: Sequence[Hit]) -> CheckedSentence:
                 continue
             overlap = len(_stems(content) & _stems(words(window)))
             if best is None or overlap > best[0]:
-                best = (overlap, n, window)
+                best = (overlap, n, window, (start, end))
     if best is None:
         facts = ", ".join(a.value for a in fewest or [])
         reason = (
@@ -142,7 +143,7 @@ def check_sentence(sentence: str, sources: Sequence[Hit]) -> CheckedSentence:
             else ("the cited passage does not hold its quotation")
         )
         return CheckedSentence(sentence, False, True, cited, None, tuple(fewest or ()), reason)
-    overlap, n, window = best
+    overlap, n, window, span = best
     if not claim_atoms and overlap < max(2.0, SUPPORTED_SHARE * len(content)):
         return CheckedSentence(
             sentence, False, True, cited, None, (), "the cited passage does not say this"
@@ -151,7 +152,7 @@ def check_sentence(sentence: str, sources: Sequence[Hit]) -> CheckedSentence:
         return CheckedSentence(
             sentence, False, True, cited, None, (), "the cited passage says the opposite"
         )
-    return CheckedSentence(sentence, True, True, cited, n)
+    return CheckedSentence(sentence, True, True, cited, n, window=span)
 
 
 def check_answer(answer: str, sources: Sequence[Hit]) -> list[CheckedSentence]:

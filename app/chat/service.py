@@ -33,6 +33,7 @@ from app.chat.types import (
 )
 from app.routing.router import AnsweredBy, PassOutcome, Route, Router, Tier, reassess
 from models.types import CancelToken, GenerationOptions, GenerationStats, Message
+from rag.evidence import calibrated
 from rag.types import Citation, Hit
 
 if TYPE_CHECKING:
@@ -131,7 +132,10 @@ class ChatService:
         if conv.workspace_id != workspace.id:
             raise ChatError("That conversation belongs to another workspace.")
         earlier = self._earlier_turns(conv.id)
-        lookup = self.look_up(workspace, question, k or settings.top_k_sources, options.documents)
+        depth = k or settings.top_k_sources
+        if options.choice == "think_harder":  # deeper retrieval: more passages for the evidence
+            depth *= 2
+        lookup = self.look_up(workspace, question, depth, options.documents)
         sources = lookup.sources
         flagged = lookup.instruction_notices()
         yield SourcesFound(sources)
@@ -353,11 +357,10 @@ def _support(sources: list[Hit]) -> float | None:
 
 
 def _confidence(route: Route, composed: Composed, lookup: Lookup) -> float:
-    """No higher than the evidence's score, the router's confidence, or the share of the
-    model's checked sentences that passed."""
-    parts = [lookup.score]
-    if route.confidence is not None:
-        parts.append(route.confidence)
+    """How often answers with evidence this good were right on the development sets
+    (rag.evidence.calibrated), and no higher than the share of the model's checked sentences
+    that passed."""
+    parts = [calibrated(lookup.score)]
     if composed.claim_support is not None and not composed.evidence_only:
         parts.append(composed.claim_support)
     return round(max(0.0, min(parts)), 2)
