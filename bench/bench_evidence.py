@@ -59,6 +59,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit-cuad", type=int, default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "evidence.json")
+    parser.add_argument("--debug-out", type=Path, help="also write questions and quotes here")
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--hits", type=Path, help="reuse (or save) the searches: a pickle file")
     parser.add_argument("--vectors", type=Path, help="reuse (or save) sentence vectors: a pickle")
@@ -147,7 +148,11 @@ def main() -> int:
         args.vectors.write_bytes(pickle.dumps(cache))
     summary = summarise(rows)
     summary["seconds_total"] = round(time.perf_counter() - started, 1)
-    args.out.write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
+    # Numbers only: the eval data's text (questions, quotes) is not written into the project.
+    kept = [{k: v for k, v in r.items() if k not in ("q", "quote")} for r in rows]
+    if args.debug_out:
+        args.debug_out.write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
+    args.out.write_text(json.dumps({"summary": summary, "rows": kept}, indent=1))
     print(json.dumps(summary, indent=1))
     return 0
 
