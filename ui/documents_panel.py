@@ -30,6 +30,7 @@ from app.desktop.facade import (
     IngestProgress,
     IngestSummary,
     Workspace,
+    display_name,
     ingest_paths,
     supported_suffixes,
 )
@@ -265,7 +266,8 @@ class DocumentsPanel(QWidget):
             self.progress.setFormat(f"{event.done} of {event.total} files")
             rate = f" · {event.pages_per_second:.1f} pages/s" if event.pages_done else ""
             self.progress_label.setText(
-                f"Adding file {event.done + 1} of {event.total}: {event.current.name}{rate}"
+                f"Adding file {event.done + 1} of {event.total}: "
+                f"{display_name(event.current.name)}{rate}"
             )
         elif isinstance(event, FileOutcome):
             self._show_outcome(event)

@@ -20,7 +20,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
-from app.desktop.facade import Conversation, DocumentRecord, ModelRecord, Workspace
+from app.desktop.facade import Conversation, DocumentRecord, ModelRecord, Workspace, display_name
 
 T = TypeVar("T")
 RECORD_ROLE = int(Qt.ItemDataRole.UserRole) + 1
@@ -161,7 +161,8 @@ def document_model() -> RecordTableModel[DocumentRecord]:
 
     def name(d: DocumentRecord) -> str:
         why = details(d)
-        return f"{d.name}\n{why}" if why else d.name
+        shown = display_name(d.name)  # controls and bidi overrides escaped: no spoofed names
+        return f"{shown}\n{why}" if why else shown
 
     return RecordTableModel(
         [
@@ -170,7 +171,9 @@ def document_model() -> RecordTableModel[DocumentRecord]:
             ("Pages", lambda d: str(d.pages) if d.pages else ""),
             ("Passages", lambda d: str(d.chunk_count) if d.chunk_count else ""),
         ],
-        tooltip=lambda d: "\n".join(x for x in (d.name, d.path, details(d)) if x),
+        tooltip=lambda d: "\n".join(
+            x for x in (display_name(d.name), display_name(d.path), details(d)) if x
+        ),
         colour=colour,
     )
 

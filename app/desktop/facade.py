@@ -26,6 +26,7 @@ from app.frontier.request import FrontierRequest
 from app.frontier.route import FrontierRoute, PreparedQuestion
 from app.library.history import Conversation, StoredMessage, transcript
 from app.library.ingest import FileOutcome, IngestProgress, IngestSummary, ingest_paths
+from app.library.names import display_name
 from app.library.workspaces import Workspace, WorkspaceError
 from app.privacy.egress import GUARD
 from models.types import CancelToken, ModelRecord
@@ -75,6 +76,7 @@ __all__ = [
     "WorkspaceIndexProvider",
     "citation_line",
     "citation_passage",
+    "display_name",
     "hardware_summary",
     "import_model",
     "ingest_paths",
