@@ -144,7 +144,9 @@ def check_sentence(sentence: str, sources: Sequence[Hit]) -> CheckedSentence:
         )
         return CheckedSentence(sentence, False, True, cited, None, tuple(fewest or ()), reason)
     overlap, n, window, span = best
-    if not claim_atoms and overlap < max(2.0, SUPPORTED_SHARE * len(content)):
+    # Facts alone are not enough: a sentence that names "Gleason" and then says what the passage
+    # does not is unsupported. Half its content words must be in the passage sentence too.
+    if content and overlap < max(1.0 if claim_atoms else 2.0, SUPPORTED_SHARE * len(content)):
         return CheckedSentence(
             sentence, False, True, cited, None, (), "the cited passage does not say this"
         )
