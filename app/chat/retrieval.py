@@ -40,6 +40,7 @@ _KIND_WORDS = {
 }  # fmt: skip
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
+EVIDENCE_DEPTH = 10  # passages searched for the evidence (the model reads the first k)
 _LINE_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".csv", ".log", ""})
 
 
@@ -113,10 +114,16 @@ def look_up(
     documents: Sequence[str] | None = None,
     keep: Callable[[Hit], bool] = lambda _hit: True,
 ) -> Lookup:
-    """Search (within `documents`, ids, when given), choose the evidence, find its lines."""
-    hits = [h for h in index.search(question, k=k, documents=documents) if keep(h)]
+    """Search (within `documents`, ids, when given), choose the evidence, find its lines.
+
+    The evidence is chosen from a deeper search (EVIDENCE_DEPTH passages, or 2 k) than the `k`
+    sources the model reads: more candidates find the answering sentence more often
+    (bench/RESULTS.md, "Answers": k=10 against k=5), at the cost of embedding their sentences.
+    """
+    found = index.search(question, k=max(k, EVIDENCE_DEPTH), documents=documents)
+    hits = [h for h in found[:k] if keep(h)]
     openings = index.openings(documents) if asks_about_document(question) else []
-    scored = score_candidates(question, hits, embed, openings=openings)
+    scored = score_candidates(question, found, embed, openings=openings)
     evidence = pick(scored)
     sources = list(hits)
     for ev in evidence:  # an opening passage chosen as evidence becomes a source too
