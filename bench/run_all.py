@@ -22,6 +22,7 @@ ORDER = [
     "cold_start",
     "extract",
     "ingest",
+    "kill",
     "retrieval",
     "ui",
     "router",
