@@ -56,8 +56,8 @@ def drain(events: Iterator[ChatEvent], cancel: CancelToken, *, stream: bool) -> 
             if isinstance(event, EvidenceFound) and stream and event.evidence:
                 print(format_evidence(event.evidence), flush=True)
             elif isinstance(event, Token) and stream:
-                words += len(event.text.split())
-                _writing(words)
+                _writing(words, first=words == 0)
+                words += max(1, len(event.text.split()))
             elif isinstance(event, ChatAnswer):
                 result = event
     except KeyboardInterrupt:
@@ -76,11 +76,17 @@ def drain(events: Iterator[ChatEvent], cancel: CancelToken, *, stream: bool) -> 
     return result
 
 
-def _writing(words: int | None) -> None:
-    """A progress line on stderr while the model writes (only on a terminal)."""
+WRITING = "Checking the answer against your documents…"
+
+
+def _writing(words: int | None, *, first: bool = False) -> None:
+    """A progress line on stderr while the model writes; without a terminal, one line when the
+    model starts (so a script or a log shows the answer is under way)."""
     if not sys.stderr.isatty():
+        if first:
+            print(WRITING, file=sys.stderr, flush=True)
         return
-    text = "" if words is None else f"Checking the answer against your documents… ({words} words)"
+    text = "" if words is None else f"{WRITING} ({words} words)"
     sys.stderr.write(f"\r\033[K{text}")
     sys.stderr.flush()
 

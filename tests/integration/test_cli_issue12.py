@@ -29,10 +29,9 @@ from tests.integration.cli_helpers import REPO, enclave, json_lines
 pytestmark = pytest.mark.slow
 
 CONTRACT = "LIMEENERGYCO_09_09_1999-EX-10-DISTRIBUTOR AGREEMENT.txt"
-LONG_QUESTION = (
-    "Describe in detail, clause by clause, every obligation of the distributor under this "
-    "distributor agreement, with the payment terms, the territory, the term and termination."
-)
+# A question the contract answers (so the model is asked: an unanswered one ends at once with
+# "Not found"); the SIGINT comes as soon as the model starts writing.
+LONG_QUESTION = "Which state's law governs the distributor agreement?"
 
 
 class Child:
@@ -150,10 +149,8 @@ def timed(home: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], flo
 
 def test_ctrl_c_during_ask_exits_130_without_traceback(home: Path) -> None:
     child = Child(home, "ask", LONG_QUESTION, "--workspace", "acme", "--quick")
-    deadline = time.monotonic() + 180
-    while not child.stdout.strip() and time.monotonic() < deadline:  # the first words
-        assert child.proc.poll() is None, child.stdout + child.stderr
-        time.sleep(0.05)
+    # The model has started writing (the draft is never printed: only checked answers are).
+    child.wait_for("Checking the answer", timeout=180, stream="stderr")
     child.proc.send_signal(signal.SIGINT)
     code = child.finish(timeout=60)
     assert code == 130, (code, child.stdout, child.stderr)
@@ -174,11 +171,7 @@ def test_ctrl_c_in_shell_stops_the_answer_and_the_shell_goes_on(home: Path) -> N
     child = Child(home, "shell", "--workspace", "acme", stdin=subprocess.PIPE)
     child.wait_for("> ", timeout=60)
     child.send(LONG_QUESTION)
-    before = len(child.stdout)
-    deadline = time.monotonic() + 180
-    while len(child.stdout.strip()) <= before and time.monotonic() < deadline:
-        assert child.proc.poll() is None, child.stdout + child.stderr
-        time.sleep(0.05)
+    child.wait_for("Checking the answer", timeout=180, stream="stderr")  # the model writes
     child.proc.send_signal(signal.SIGINT)
     child.wait_for("(stopped)", timeout=60)
     child.send("/help")
