@@ -106,6 +106,12 @@ class WorkspaceLock:
 
 def busy_message(lock_path: Path) -> str:
     """One sentence: the workspace at the lock's folder is in use, by whom, since when."""
+    holder = lock_holder(lock_path)
+    if holder.startswith(f" (pid {os.getpid()}"):
+        return (
+            f"The workspace index at {lock_path.parent} is already open in this Enclave; "
+            "close it before opening it again."
+        )
     return (
         f"The workspace index at {lock_path.parent} is in use by another Enclave process"
         f"{lock_holder(lock_path)} until it finishes; try again then, or close it there."

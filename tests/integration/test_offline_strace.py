@@ -37,7 +37,9 @@ def test_ingest_and_ask_make_no_non_loopback_connection(tmp_path: Path, eval_dir
     prefix = ["strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace)]
     src = eval_dir / "cuad" / "contracts"
     contract = next(iter(sorted(src.glob("ADUROBIOTECH*.txt"))))
-    proc = enclave(home, "ingest", str(contract), "--workspace", "m", "--json", prefix=prefix)
+    proc = enclave(
+        home, "ingest", str(contract), "--workspace", "m", "--create", "--json", prefix=prefix
+    )
     assert json_lines(proc.stdout)[0]["outcome"] == "indexed"
     first = trace.read_text()
     enclave(

@@ -160,7 +160,7 @@ class Session:
 
     def local_steps(self, note: Path) -> None:
         """Ingest, ask, think harder, export: a working session on the local model."""
-        self.run("ingest", "ingest", str(note), "--workspace", WORKSPACE, "--json")
+        self.run("ingest", "ingest", str(note), "--workspace", WORKSPACE, "--create", "--json")
         answer = json.loads(self.run("ask", "ask", QUESTION, "-w", WORKSPACE, "--json").stdout)
         self.run("think-harder", "ask", QUESTION, "-w", WORKSPACE, "--think-harder",
                  "--samples", "2", "--json")  # fmt: skip

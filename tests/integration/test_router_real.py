@@ -50,7 +50,8 @@ def _add(enclave: Enclave, ws: Workspace, name: str, text: str) -> None:
     report = enclave.index(ws).ingest_parsed(
         ws.folder / name, ParsedDocument(text, [Page(1, 0, len(text))])
     )
-    assert report.outcome == "indexed", report
+    # memo.txt holds an instruction to an AI: indexed, with the warning that it is never followed
+    assert report.outcome in ("indexed", "indexed_with_warnings"), report
 
 
 @pytest.fixture(scope="module")
