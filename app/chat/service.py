@@ -91,8 +91,10 @@ class ChatService:
         self, workspace: Workspace, question: str, k: int, documents: tuple[str, ...] = ()
     ) -> list[Hit]:
         """Retrieve (within the named documents, if any), then keep only hits similar enough
-        to be worth citing."""
-        return self.look_up(workspace, question, k, documents).sources
+        to be worth citing. No evidence is chosen: nothing is embedded beyond the question."""
+        index = self._index_for(workspace)
+        ids = resolve_documents(index, documents) if documents else None
+        return [h for h in index.search(question, k=k, documents=ids) if self._relevant(h)]
 
     def look_up(
         self, workspace: Workspace, question: str, k: int, documents: tuple[str, ...] = ()
