@@ -31,6 +31,7 @@ Example::
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from dataclasses import dataclass, field
@@ -113,10 +114,29 @@ class _FrontierModel(BaseModel):
         return value
 
 
+class _ServeModel(BaseModel):
+    """`"serve": {"listen": ["10.20.0.5"]}`: the addresses (IP literals: one LAN interface, or
+    "0.0.0.0" for every IPv4 interface) that `enclave serve` may listen on besides loopback.
+    Absent, empty, or in a policy that cannot be used: loopback only. Listening lets other
+    computers reach the local API; it lets nothing leave (the egress guard is unchanged)."""
+
+    model_config = ConfigDict(extra="forbid")
+    listen: list[str] = Field(default_factory=list)
+
+    @field_validator("listen")
+    @classmethod
+    def _ip_literals(cls, value: list[str]) -> list[str]:
+        try:  # IP literals only: a host name would need a DNS lookup to mean anything
+            return [str(ipaddress.ip_address(v.strip())) for v in value]
+        except ValueError as exc:
+            raise ValueError(f"serve.listen holds IP addresses only ({exc})") from None
+
+
 class _PolicyModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: Literal[1] = 1
     frontier: _FrontierModel = Field(default_factory=_FrontierModel)
+    serve: _ServeModel = Field(default_factory=_ServeModel)
 
 
 @dataclass(frozen=True)
@@ -158,6 +178,7 @@ class Policy:
     timeout_s: float = 60.0
     source: Path | None = None  # the file it came from; None for the built-in default
     problem: str | None = None  # set when a policy file exists but could not be used
+    serve_listen: frozenset[str] = field(default_factory=frozenset)  # serve.listen
 
     @classmethod
     def closed(cls, source: Path | None = None, problem: str | None = None) -> Policy:
@@ -209,6 +230,17 @@ class Policy:
             )
         return endpoint
 
+    def allows_listen(self, host: str) -> bool:
+        """May `enclave serve` listen on `host`? Loopback always; another address only when
+        this (usable) policy lists it in serve.listen."""
+        if is_loopback(host):
+            return True
+        try:
+            address = str(ipaddress.ip_address(host.strip("[]")))
+        except ValueError:
+            return False
+        return self.problem is None and address in self.serve_listen
+
     def why_closed(self) -> str:
         if self.problem:
             return self.problem
@@ -252,6 +284,7 @@ def parse_policy(data: Any, source: Path | None = None) -> Policy:
         max_chunks=frontier.max_chunks,
         timeout_s=frontier.timeout_s,
         source=source,
+        serve_listen=frozenset(model.serve.listen),
     )
 
 
