@@ -157,6 +157,7 @@ class Enclave:
             lambda: FrontierGateway(self.policy, self.keys, self.ledger),
             self.history,
             self.settings.top_k_sources,
+            self.index,
         )
 
     def delete_workspace(self, name_or_id: str) -> Workspace:

@@ -1,13 +1,14 @@
 """The review of a request to the approved frontier model: exactly what would leave this computer.
 
-Shows where it goes, how many identifiers were replaced, and the exact outgoing text with each
-placeholder highlighted. "Don't send" is the default button; nothing is sent unless the person
-presses "Send".
+Shows where it goes, how many identifiers were replaced, what was left out and why, and the
+exact outgoing text with each placeholder highlighted in yellow and each place that looks like an
+identifier but was not replaced in red (underlined), so the person's read goes where it matters.
+"Don't send" is the default button; nothing is sent unless the person presses "Send".
 """
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -21,6 +22,8 @@ from PySide6.QtWidgets import (
 from app.desktop.facade import FrontierRequest
 
 HIGHLIGHT = QColor(255, 214, 10, 110)  # a translucent yellow: readable in light and dark themes
+RISK = QColor(230, 40, 40, 90)  # a translucent red: look here, this was not replaced
+_MARK = QTextFormat.Property.UserProperty + 1  # "placeholder" or "risk" on a highlighted run
 
 
 # What each placeholder kind is called in the summary (singular, plural).
@@ -69,6 +72,14 @@ class FrontierReviewDialog(QDialog):
         self.summary = QLabel(redaction_summary(request))
         self.summary.setWordWrap(True)
         self.summary.setAccessibleName("Redaction summary")
+        self.left_out = QLabel(left_out_summary(request))
+        self.left_out.setWordWrap(True)
+        self.left_out.setAccessibleName("Left out")
+        self.left_out.setVisible(bool(request.left_out))
+        self.check = QLabel(risk_summary(request))
+        self.check.setWordWrap(True)
+        self.check.setAccessibleName("Check before sending")
+        self.check.setVisible(bool(request.risks))
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setAccessibleName("Exact outgoing text")
@@ -88,6 +99,8 @@ class FrontierReviewDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(where)
         layout.addWidget(self.summary)
+        layout.addWidget(self.left_out)
+        layout.addWidget(self.check)
         layout.addWidget(self.text, 1)
         layout.addWidget(buttons)
         self.cancel_button.setFocus()
@@ -96,24 +109,58 @@ class FrontierReviewDialog(QDialog):
         marked = QTextCharFormat()
         marked.setBackground(HIGHLIGHT)
         marked.setFontWeight(700)
-        document = self.text.document()
+        marked.setProperty(_MARK, "placeholder")
+        risky = QTextCharFormat()
+        risky.setBackground(RISK)
+        risky.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+        risky.setUnderlineColor(QColor(200, 0, 0))
+        risky.setProperty(_MARK, "risk")
         text = self.request.display_text
-        for span in self.request.spans:
-            cursor = QTextCursor(document)
-            cursor.setPosition(_utf16(text, span.display_start))
-            cursor.setPosition(_utf16(text, span.display_end), QTextCursor.MoveMode.KeepAnchor)
-            cursor.mergeCharFormat(marked)
+        runs = [(s.display_start, s.display_end, marked) for s in self.request.spans]
+        runs += [(r.display_start, r.display_end, risky) for r in self.request.risks]
+        for start, end, style in runs:
+            cursor = QTextCursor(self.text.document())
+            cursor.setPosition(_utf16(text, start))
+            cursor.setPosition(_utf16(text, end), QTextCursor.MoveMode.KeepAnchor)
+            cursor.mergeCharFormat(style)
 
-    def highlighted_texts(self) -> list[str]:
-        """The text of every highlighted run, in order (what a test or screen reader checks)."""
+    def _runs(self, mark: str) -> list[str]:
         runs: list[str] = []
         block = self.text.document().begin()
         while block.isValid():
             for run in block.textFormats():
-                if run.format.background().color().alpha() == HIGHLIGHT.alpha():
+                if run.format.property(_MARK) == mark:
                     runs.append(block.text()[run.start : run.start + run.length])
             block = block.next()
         return runs
+
+    def highlighted_texts(self) -> list[str]:
+        """The text of every placeholder's highlighted run, in order (what a test or screen
+        reader checks)."""
+        return self._runs("placeholder")
+
+    def risk_texts(self) -> list[str]:
+        """The text of every run marked as a possible identifier that was not replaced."""
+        return self._runs("risk")
+
+
+def left_out_summary(request: FrontierRequest) -> str:
+    """ "Left out of the request: note_b.txt (names another patient)." or "" (nothing was)."""
+    if not request.left_out:
+        return ""
+    items = "; ".join(f"{item.document} ({item.reason})" for item in request.left_out)
+    return f"Left out of the request: {items}."
+
+
+def risk_summary(request: FrontierRequest) -> str:
+    n = len(request.risks)
+    if not n:
+        return ""
+    return (
+        f"Check the {n} place{'s' if n != 1 else ''} underlined in red: "
+        f"{'it looks' if n == 1 else 'they look'} like an identifier but "
+        f"{'was' if n == 1 else 'were'} not replaced. Don't send if one identifies someone."
+    )
 
 
 def _utf16(text: str, index: int) -> int:

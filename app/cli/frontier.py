@@ -9,6 +9,7 @@ consent nothing is sent and the local model answers, with a notice that says so.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -31,39 +32,65 @@ NEEDS_SHOW = (
 
 
 def ask_frontier(enclave: Enclave, ws: Workspace, args: argparse.Namespace) -> ChatAnswer | None:
-    """Prepare, show, ask, send. None when only `--show-request` was asked (nothing sent)."""
+    """Prepare, show, ask, send. None when only `--show-request` was asked (nothing sent).
+    Whenever the frontier is not asked, the reason is printed and is also the answer's notice
+    (so `--json` carries it)."""
     cancel = CancelToken()
     frontier = enclave.frontier
+    documents = tuple(getattr(args, "document", None) or ())
     try:
-        prepared = frontier.prepare(ws, args.question, conversation_id=args.conversation, k=args.k)
+        prepared = frontier.prepare(
+            ws, args.question, conversation_id=args.conversation, k=args.k, documents=documents
+        )
     except FrontierRefused as exc:
-        print(f"Not sent: {exc.notice}", file=sys.stderr)
+        notice = f"Not sent: {exc.notice}"
+        print(notice, file=sys.stderr)
         if not args.frontier:
             return None
-        events = enclave.chat.ask(ws, args.question, AskOptions(conversation_id=args.conversation))
-        return drain(events, cancel, stream=not args.json)
+        options = AskOptions(conversation_id=args.conversation, documents=documents)
+        answer = drain(enclave.chat.ask(ws, args.question, options), cancel, stream=not args.json)
+        answer.notices.insert(0, notice)
+        return answer
     review = prepared.request.review_required
     shown = args.show_request or review or sys.stdin.isatty()
     if shown:
-        print(render_for_terminal(prepared.request), file=sys.stderr)
+        print(render_for_terminal(prepared.request, colour=_colour()), file=sys.stderr)
     if not args.frontier:
         print("Nothing was sent (--show-request without --frontier).", file=sys.stderr)
         return None
-    consent = _consent(prepared, args)
-    return drain(frontier.send(prepared, consent, cancel=cancel), cancel, stream=not args.json)
+    consent, why = _consent(prepared, args)
+    answer = drain(frontier.send(prepared, consent, cancel=cancel), cancel, stream=not args.json)
+    if why:  # after "Nothing was sent: the outgoing text was not approved."
+        answer.notices.insert(min(1, len(answer.notices)), why)
+    return answer
 
 
-def _consent(prepared: PreparedQuestion, args: argparse.Namespace) -> bool:
+def _colour() -> bool:
+    """Colour the review only on a terminal that wants it (NO_COLOR, TERM=dumb: plain marks)."""
+    return (
+        sys.stderr.isatty()
+        and not os.environ.get("NO_COLOR")
+        and os.environ.get("TERM", "") != "dumb"
+    )
+
+
+def _consent(prepared: PreparedQuestion, args: argparse.Namespace) -> tuple[bool, str]:
+    """(consent, why not): the reason is printed and given back for the answer's notices."""
+    why = ""
     if args.yes:
         if prepared.request.review_required and not args.show_request:
-            print(NEEDS_SHOW, file=sys.stderr)
-            return False
-        return True
-    if not sys.stdin.isatty():
-        print("Not approved: add --yes to approve the text above from a script.", file=sys.stderr)
-        return False
-    try:
-        reply = input(f"Send this to {prepared.request.destination}? [y/N] ")
-    except EOFError:
-        return False
-    return reply.strip().lower() in ("y", "yes")
+            why = NEEDS_SHOW
+        else:
+            return True, ""
+    elif not sys.stdin.isatty():
+        why = "Not approved: add --yes to approve the text above from a script."
+    else:
+        try:
+            reply = input(f"Send this to {prepared.request.destination}? [y/N] ")
+        except EOFError:
+            reply = ""
+        if reply.strip().lower() in ("y", "yes"):
+            return True, ""
+        return False, "Not approved: you chose not to send it."
+    print(why, file=sys.stderr)
+    return False, why

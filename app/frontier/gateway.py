@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from app.errors import EnclaveError
 from app.frontier.keys import KeyStoreError
-from app.frontier.request import FrontierRequest, display, join_parts
+from app.frontier.request import FrontierRequest, LeftOut, display, join_parts, risk_spans
 from app.privacy.egress import EgressRefused, allow
 from app.privacy.ledger import LedgerError, ledger_recorder
 from app.privacy.policy import PolicyRefusal
@@ -167,6 +167,14 @@ def _chunk_text(chunk: Any) -> str:
     return text
 
 
+def _chunk_name(chunk: Any) -> str:
+    return str(getattr(chunk, "document_name", "") or "a passage")
+
+
+def _distinct(items: Sequence[LeftOut]) -> list[LeftOut]:
+    return list(dict.fromkeys(items))
+
+
 _NOTICES: dict[str, str] = {
     "no_consent": "Nothing was sent: the outgoing text was not approved. This is the local answer.",
     "unauthorized": "The frontier model refused the API key, so this is the local answer. Check "
@@ -203,6 +211,15 @@ class FrontierGateway:
         self.client_factory = client_factory
 
     # -- step 1 ----------------------------------------------------------------------------
+    def check(self, workspace_id: str, endpoint_id: str | None = None) -> Endpoint:
+        """The approved endpoint for this workspace; FrontierRefused (recorded in the ledger)
+        when the policy forbids the route. Cheap: call it before retrieving anything."""
+        try:
+            return self.policy.check(workspace_id, endpoint_id)
+        except PolicyRefusal as exc:
+            self._record(workspace_id, None, "refused_by_policy", allowed=False)
+            raise FrontierRefused("refused_by_policy", exc.reason) from None
+
     def prepare(
         self,
         question: str,
@@ -212,19 +229,21 @@ class FrontierGateway:
         endpoint_id: str | None = None,
         options: GenerationOptions | None = None,
         max_chunks: int | None = None,
+        left_out: Sequence[LeftOut] = (),
     ) -> FrontierRequest:
-        """Build the redacted request for review. Raises FrontierRefused; sends nothing."""
-        try:
-            endpoint = self.policy.check(workspace_id, endpoint_id)
-        except PolicyRefusal as exc:
-            self._record(workspace_id, None, "refused_by_policy", allowed=False)
-            raise FrontierRefused("refused_by_policy", exc.reason) from None
+        """Build the redacted request for review. Raises FrontierRefused; sends nothing.
+        `left_out`: what the caller chose not to send and why, shown in the review; chunks past
+        the policy's `max_chunks` are added to it."""
+        endpoint = self.check(workspace_id, endpoint_id)
         limit = (
             self.policy.max_chunks
             if max_chunks is None
             else min(max_chunks, self.policy.max_chunks)
         )
-        texts = [t for t in (_chunk_text(c).strip() for c in chunks) if t][:limit]
+        kept = [(c, t) for c, t in ((c, _chunk_text(c).strip()) for c in chunks) if t]
+        texts = [t for _, t in kept[:limit]]
+        limit_words = f"over the policy's limit of {limit} passage{'s' if limit != 1 else ''}"
+        over = [LeftOut(_chunk_name(c), limit_words) for c, _ in kept[limit:]]
         session = RedactionSession()
         try:
             redacted = session.redact_all([question, *texts])
@@ -244,6 +263,7 @@ class FrontierGateway:
         client = self.client_factory(endpoint, None, self.policy.timeout_s)
         body = client.build_body(messages, options, stream=True)
         display_text, spans = display(messages, {1: user_spans})
+        risks = risk_spans(messages, display_text)
         return FrontierRequest(
             id=uuid.uuid4().hex,
             workspace_id=workspace_id,
@@ -257,6 +277,8 @@ class FrontierGateway:
             review_required=self.policy.review_required,
             chunks_sent=len(texts),
             session=session,
+            risks=risks,
+            left_out=(*left_out, *_distinct(over)),
         )
 
     # -- step 2 ----------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """A question sent to the approved frontier model, end to end: retrieve, redact, review, send,
 restore, cite and store; the local answer, with a notice, whenever the frontier one is not had.
+Only the passages that answer, from the documents about the question's subject, are sent
+(app.frontier.minimum); the review lists what was left out and why.
 
 Nothing is sent on the router's say-so: the router only *offers* the frontier route
 (Route.frontier_offered, shown as a notice). The user takes the offer (`enclave ask --frontier`,
@@ -18,7 +20,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,6 +33,7 @@ from app.chat.service import (
     SourcesFound,
     Token,
 )
+from app.frontier.minimum import choose_passages
 from app.routing.router import Route
 from rag.citations import build_citations
 
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from app.library.history import HistoryStore
     from app.library.workspaces import Workspace
     from models.types import CancelToken
+    from rag.index_types import DocumentIndex
     from rag.types import Hit
 
 __all__ = ["FrontierRoute", "PreparedQuestion", "frontier_markers_to_local"]
@@ -70,11 +74,13 @@ class FrontierRoute:
         frontier: Callable[[], FrontierGateway],
         history: HistoryStore,
         top_k: int,
+        index_for: Callable[[Workspace], DocumentIndex],
     ) -> None:
         self._chat = chat
         self._frontier = frontier  # built on first use: the policy file is read then
         self._history = history
         self._top_k = top_k
+        self._index_for = index_for  # documents are read whole to see whom they are about
 
     def available(self, workspace: Workspace) -> bool:
         """Whether the administrator's policy offers a frontier route for this workspace."""
@@ -87,13 +93,21 @@ class FrontierRoute:
         *,
         conversation_id: str | None = None,
         k: int | None = None,
+        documents: Sequence[str] = (),
     ) -> PreparedQuestion:
-        """Retrieve and redact; sends nothing. Raises FrontierRefused (with a notice) when the
-        policy forbids the route or redaction cannot run."""
+        """Choose the passages (app.frontier.minimum: only those that answer, only from the
+        documents about the question's subject) and redact; sends nothing. Raises
+        FrontierRefused (with a notice) when the policy forbids the route or redaction cannot
+        run. `documents`: ask only about these (names or ids, as `--document`)."""
         question = question.strip()
-        sources = self._chat.relevant_sources(workspace, question, k or self._top_k)
-        request = self._frontier().prepare(question, sources, workspace.id)
-        return PreparedQuestion(workspace, question, request, sources, conversation_id)
+        gateway = self._frontier()
+        gateway.check(workspace.id)  # refused before anything is looked up
+        index = self._index_for(workspace)
+        chosen = choose_passages(
+            self._chat, index, workspace, question, k or self._top_k, documents
+        )
+        request = gateway.prepare(question, chosen.sources, workspace.id, left_out=chosen.left_out)
+        return PreparedQuestion(workspace, question, request, chosen.sources, conversation_id)
 
     def send(
         self,

@@ -1,0 +1,116 @@
+"""app.privacy.risk: text that looks like an identifier but was not replaced is marked for the
+reviewer; placeholders, source labels, headings and ordinary clinical numbers are not."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+
+from app.frontier.request import (
+    RISK_CLOSE,
+    RISK_OPEN,
+    FrontierRequest,
+    LeftOut,
+    display,
+    render_for_terminal,
+    risk_spans,
+)
+from app.privacy.policy import parse_policy
+from app.privacy.redaction import RedactedSpan, RedactionSession
+from app.privacy.risk import find_risks
+from models.types import Message
+
+
+def _marked(text: str) -> list[tuple[str, str]]:
+    return [(r.reason, text[r.start : r.end]) for r in find_risks(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Seen with the district nurse Will Treharne today.", ("name", "Will Treharne")),
+        ("When Hope Castillo called, she was upset.", ("name", "Hope Castillo")),
+        ("Spoke to patient rosa delgado by phone.", ("cue", "rosa delgado")),
+        ("Patient name: hope castillo   DOB: [DATE_1]", ("cue", "hope castillo")),
+        ("Reviewed by Dr Okafor this morning.", ("name", "Dr Okafor")),
+        ("The plaintiff Kwabena moved out in May.", ("cue", "Kwabena")),
+        ("Photo saved as patient_photo_K4471923.png", ("number", "4471923")),
+        ("Call back on 555 0143 after five.", ("number", "555 0143")),
+        ("Born 03/14/1952 in the county.", ("number", "03/14/1952")),
+        ("Write to j.doe@example.org please.", ("contact", "j.doe@example.org")),
+        ("Results at https://portal.example.org/r/88.", ("contact", "https://portal.example.org/r/88")),
+    ],
+)  # fmt: skip
+def test_what_looks_like_an_identifier_is_marked(text: str, expected: tuple[str, str]) -> None:
+    assert expected in _marked(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Patient: [PERSON_1]   MRN: [MRN_1]   DOB: [DATE_1]",
+        "[Source 2]\nQuestion: What dose of metformin is [PERSON_2] taking?",
+        "Past Medical History: diabetes. Discharge Medications: none.",
+        "She takes metformin 500 mg twice daily; HbA1c 7.9 percent; BP 142/88.",
+        "The patient reports pain and the patient was seen again in 2019.",
+        "Dr [PERSON_3] reviewed the client [PERSON_1] file.",
+        "Section 4.2 of the Agreement; clause 12(b); $12,500 due.",
+    ],
+)
+def test_placeholders_headings_and_clinical_numbers_are_not_marked(text: str) -> None:
+    assert _marked(text) == []
+
+
+def test_a_name_marked_once_is_marked_at_its_other_mentions() -> None:
+    text = "Name: hope castillo\nhope castillo called about her metformin."
+    assert _marked(text) == [("cue", "hope castillo"), ("cue", "hope castillo")]
+
+
+def test_marks_never_overlap_and_are_in_order() -> None:
+    text = "Dr Will Treharne, MRN 44719230, saw patient rosa delgado; Mrs Blake 555 0143."
+    risks = find_risks(text)
+    assert len(risks) >= 4
+    for a, b in itertools.pairwise(risks):
+        assert a.end <= b.start
+
+
+def _request(user_text: str) -> FrontierRequest:
+    """A request as the gateway lays it out, the placeholders given as already replaced."""
+    endpoint = parse_policy({"frontier": {"enabled": True, "workspaces": ["w"], "endpoints": [
+        {"id": "gw", "base_url": "http://127.0.0.1:9/v1", "model": "m"}]}}).check("w")  # fmt: skip
+    messages = (Message("system", "Answer from the sources."), Message("user", user_text))
+    placeholders = [
+        (m.start(), m.end(), RedactedSpan(m.start(), m.end(), m.group(1), m.group(), 0, 1))
+        for m in re.finditer(r"\[([A-Z]+)_\d+\]", user_text)
+    ]
+    display_text, spans = display(messages, {1: placeholders})
+    return FrontierRequest(
+        id="r", workspace_id="w", endpoint=endpoint, messages=messages, body=b"{}",
+        request_sha256="0" * 64, display_text=display_text, spans=spans,
+        redaction_counts={"PERSON": len(spans)}, review_required=True, chunks_sent=1,
+        session=RedactionSession(), risks=risk_spans(messages, display_text),
+        left_out=(LeftOut("note_b.txt", "names another patient"),),
+    )  # fmt: skip
+
+
+def test_the_review_marks_risks_apart_from_placeholders_and_says_what_was_left_out() -> None:
+    request = _request("[Source 1]\nPatient: [PERSON_1]. Seen by the nurse Will Treharne.")
+    risky = [request.display_text[r.display_start : r.display_end] for r in request.risks]
+    assert risky == ["Will Treharne"]
+    plain = render_for_terminal(request)
+    assert "left out: note_b.txt, names another patient" in plain
+    assert "Check: 1 place that looks like an identifier but was not replaced" in plain
+    assert (
+        f"Patient: ⟦[PERSON_1]⟧. Seen by the nurse {RISK_OPEN}Will Treharne{RISK_CLOSE}." in plain
+    )
+    assert "\x1b[" not in plain
+
+
+def test_on_a_terminal_placeholders_and_risks_are_coloured_differently() -> None:
+    request = _request("Photo: scan_K4471923.png of [PERSON_1].")
+    coloured = render_for_terminal(request, colour=True)
+    assert "\x1b[1;32m[PERSON_1]\x1b[0m" in coloured and "⟦" not in coloured
+    assert f"\x1b[1;97;41m{RISK_OPEN}4471923{RISK_CLOSE}\x1b[0m" in coloured
+    assert "highlighted in red" in coloured
