@@ -13,16 +13,16 @@ Pure functions, no state, no I/O; safe on any thread.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from app.privacy import name_words
+from app.privacy import gazetteer, name_words, safe_harbor
+from app.privacy.detection import Detection, Lazy
 from app.privacy.name_words import NOT_NAMES, ORG_WORDS
 
 KINDS = (
-    "PERSON", "DATE", "MRN", "NPI", "PHONE", "FAX", "EMAIL", "ADDRESS", "SSN", "NATIONAL_ID",
-    "ACCOUNT", "CASE", "MATTER", "ID",
+    "PERSON", "DATE", "AGE", "MRN", "NPI", "PHONE", "FAX", "EMAIL", "ADDRESS", "SSN",
+    "NATIONAL_ID", "HEALTH_PLAN", "ACCOUNT", "LICENSE", "VEHICLE", "DEVICE", "URL", "IP",
+    "BIOMETRIC", "PHOTO", "CASE", "MATTER", "ID",
 )  # fmt: skip
 # ID: a record-number-shaped token with no cue that says which kind it is.
 
@@ -44,41 +44,11 @@ _WEAK_LABELS = name_words.WEAK_LABELS
 _WEEKDAYS = name_words.WEEKDAYS
 
 
-class _Lazy:
-    """A regular expression compiled on first use (importing this module stays cheap)."""
-
-    __slots__ = ("_compiled", "_flags", "pattern")
-
-    def __init__(self, pattern: str, flags: int = 0) -> None:
-        self.pattern = pattern
-        self._flags = flags
-        self._compiled: re.Pattern[str] | None = None
-
-    def get(self) -> re.Pattern[str]:
-        if self._compiled is None:
-            self._compiled = re.compile(self.pattern, self._flags)
-        return self._compiled
-
-    def finditer(self, text: str, pos: int = 0) -> Iterator[re.Match[str]]:
-        return self.get().finditer(text, pos)
-
-    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        return self.get().search(text, pos, endpos)
-
-    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
-        return self.get().match(text, pos)
+_Lazy = Lazy
 
 
-def _lazy(pattern: str, flags: int = 0) -> _Lazy:
-    return _Lazy(pattern, flags)
-
-
-@dataclass(frozen=True)
-class Detection:
-    start: int
-    end: int
-    kind: str
-    priority: int  # overlaps: higher priority wins, then the longer span
+def _lazy(pattern: str, flags: int = 0) -> Lazy:
+    return Lazy(pattern, flags)
 
 
 # --------------------------------------------------------------------------------------------
@@ -88,48 +58,22 @@ _LO = "a-zß-öø-ÿĀ-ſ"
 
 
 def first_names() -> frozenset[str]:
-    """The built-in names plus the US census first names from the `names` package (MIT; public
-    domain data), when installed. Loaded once, lazily."""
-    return _first_names_cached()
-
-
-def _load_census_first_names() -> set[str]:
-    try:
-        from importlib.resources import files
-
-        folder = files("names")
-        loaded: set[str] = set()
-        for name in ("dist.male.first", "dist.female.first"):
-            for line in folder.joinpath(name).read_text(encoding="utf-8").splitlines():
-                word = line.split(" ", 1)[0].strip().title()
-                if len(word) >= 3:
-                    loaded.add(word)
-        return loaded
-    except Exception:  # not installed (or unreadable): the built-in list alone
-        return set()
-
-
-_CACHE: dict[str, frozenset[str]] = {}
-
-
-def _first_names_cached() -> frozenset[str]:
-    if "first" not in _CACHE:
-        census = _load_census_first_names() - _AMBIGUOUS_FIRST_NAMES - NOT_NAMES
-        _CACHE["first"] = frozenset(_BUILTIN_FIRST_NAMES | census)
-    return _CACHE["first"]
+    """The built-in given names plus the US census ones (less everyday words). Loaded once."""
+    return gazetteer.first_names()
 
 
 # --------------------------------------------------------------------------------------------
 # Names
 _TOKEN = (
-    rf"(?:(?:Mc|Mac|O['’]|D['’])?[{_UP}][{_LO}]+(?:[-'’][{_UP}]?[{_LO}]+)*"
+    rf"(?:(?:Mc|Mac|O['’]|D['’])?[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)?(?:[-'’][{_UP}]?[{_LO}]+)*"
     rf"|[{_UP}]{{2,}}(?:[-'’][{_UP}]+)*)"
 )
 _INITIAL = rf"[{_UP}]\."
+_PARTICLE_BEFORE_NAME = rf"(?:{_PARTICLES})(?=(?:[ ](?:{_PARTICLES}))*[ ][{_UP}])"  # "de la Cruz"
 _NICK = r"[\"“][A-Z][a-z]+[\"”]"
 _NAME_SEQ = (
     rf"(?:{_TOKEN}|{_INITIAL})"
-    rf"(?:[ ](?:{_TOKEN}|{_INITIAL}|{_NICK}|(?:{_PARTICLES})(?=[ ][{_UP}]))){{0,4}}"
+    rf"(?:[ ](?:{_TOKEN}|{_INITIAL}|{_NICK}|{_PARTICLE_BEFORE_NAME})){{0,5}}"
 )
 _LAST_FIRST = rf"{_TOKEN}(?:[ ]{_TOKEN})?,[ \t]*{_TOKEN}(?:[ ](?:{_TOKEN}|{_INITIAL}|[A-Z]\b))?"
 _Need = str  # "none": the cue is enough; "any": some token is a first name (or "F. Surname");
@@ -147,17 +91,44 @@ def _is_not_name(word: str) -> bool:
     return bare in NOT_NAMES or (bare.isupper() and bare.title() in NOT_NAMES)
 
 
+def _name_word_here(words: list[str], i: int) -> bool:
+    """An everyday word that is also a given name ("April", "Will", "Hope") is a name here when
+    a surname stands right after it, or it ends a "SURNAME, Given" form."""
+    word = words[i].strip('"“”').rstrip(".")
+    if word not in name_words.AMBIGUOUS_FIRST_NAMES and word not in _MONTH_NAMES:
+        return False
+    j = i + 1
+    while j < len(words) - 1 and words[j] in _PARTICLE_WORDS:
+        j += 1
+    if j < len(words):
+        nxt = words[j].strip('"“”,').rstrip(".")
+        return (
+            bool(nxt)
+            and nxt[0].isupper()
+            and nxt not in NOT_NAMES
+            and (nxt.title() in gazetteer.surnames() or nxt in first_names() or "-" in nxt)
+        )
+    return i > 0 and words[i - 1].endswith(",")
+
+
+_MONTH_NAMES = frozenset({"April", "May", "June", "August"})
+
+
 def _trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:
     """Cut a candidate name at the first word that is not a name; None if nothing is left or
     the phrase turns out to name an organisation or a place ("Pennine Tenancy Law LLP")."""
     kept_end = start
-    for match in re.finditer(r"[^\s,]+", text[start:end]):
-        word = match.group()
+    matches = list(re.finditer(r"[^\s]+", text[start:end]))
+    words = [m.group() for m in matches]
+    for i, match in enumerate(matches):
+        word = match.group().rstrip(",")
         if word.strip('"“”').rstrip(".").title() in ORG_WORDS:
             return None
-        if _is_not_name(word):
+        if word.strip('"“”').rstrip(".") in name_words.PLACES_NOT_REDACTED:
             break
-        kept_end = start + match.end()
+        if _is_not_name(word) and not _name_word_here(words, i):
+            break
+        kept_end = start + match.start() + len(word)
     following = re.match(r" ([^\s,]+)", text[kept_end : kept_end + 40])
     if (
         following
@@ -176,6 +147,11 @@ def _is_first_name(token: str) -> bool:
     return any(p.title() in known or p in known for p in token.split("-"))
 
 
+def _is_surname(token: str) -> bool:
+    known = gazetteer.surnames()
+    return all(p.title() in known for p in token.split("-") if p)
+
+
 def _satisfies(piece: str, need: _Need) -> bool:
     if need == "none":
         return True
@@ -184,6 +160,16 @@ def _satisfies(piece: str, need: _Need) -> bool:
         return False
     if need == "first":
         return _is_first_name(tokens[0])
+    if need == "pair":  # a given name (everyday word or not) and a known surname
+        first, last = tokens[0], tokens[-1]
+        return (
+            len(tokens) >= 2
+            and (_is_first_name(first) or first in name_words.AMBIGUOUS_FIRST_NAMES)
+            and _is_surname(last)
+            and last not in name_words.COMMON_WORDS
+        )
+    if len(tokens) >= 2 and _is_surname(tokens[-1]) and tokens[-1] not in name_words.COMMON_WORDS:
+        return True
     if re.match(rf"[{_UP}]\.[ \t]*(?:[{_UP}]\.[ \t]*)?[{_UP}][{_LO}]", piece):
         return True  # "F. McLeod", "R. J. Kapoor"
     return any(_is_first_name(t) for t in tokens)
@@ -194,7 +180,18 @@ def _after(pattern: str, flags: int = 0) -> _Lazy:
 
 
 _PARTY = r"Plaintiffs?|Defendants?|Claimants?|Debtors?|Petitioners?|Respondents?|Appellants?"
-_TITLE_RE = _after(rf"\b(?:{_TITLES})\.?[ \t]+")
+_TITLE_RE = _lazy(
+    rf"\b(?i:{_TITLES})\.?[ \t]+(?P<name>(?:(?:{_PARTICLES})[ ])*(?:{_LAST_FIRST}|{_NAME_SEQ}))"
+)
+_ROLE_LINE_RE = _lazy(
+    rf"(?m)^[ \t]*(?:/s/[ \t]*)?(?P<name>{_NAME_SEQ})[ \t]*\n[ \t]*(?:[A-Z][a-z]+[ \t]+){{0,2}}"
+    rf"(?:{_ROLES}|Adjuster|GP|General Practitioner|Solicitor|Attorney at Law)\b"
+)
+_ADDRESS_LINE_RE = _lazy(
+    rf"(?m)^[ \t]*(?P<name>{_NAME_SEQ})[ \t]*\n[ \t]*"
+    rf"(?:\d{{1,5}}[A-Za-z]?[ ,]|(?:Flat|Apt|Apartment|Unit|Suite)[ ]"
+    rf"|[^\n]{{0,40}}\b(?:{_STREET})\b)"
+)
 _LABEL_COLON_RE = _after(
     rf"(?m)(?:^|\b)(?i:{_STRONG_LABELS}|{_PARTY})[ \t]*[:\-][ \t]*(?:\([^)\n]*\)[ \t]*)?"
 )
@@ -215,7 +212,24 @@ _ROLE_RE = _lazy(
     rf"(?P<name>{_NAME_SEQ}),[ \t]+(?:(?:Senior|Junior|Managing|Claims|Case|Staff|Clinical|"
     rf"Principal|Chief|Lead|Head|Charge|Specialist|Trainee|Student)[ \t]+)?(?:{_ROLES})\b"
 )
-_SIGNATURE_RE = _lazy(rf"(?m)(?:^|/s/[ \t]*|_{{3,}}[ \t]*)(?P<name>{_NAME_SEQ})[ \t]*(?:[,|(]|$)")
+_SIGNATURE_RE = _lazy(rf"(?m)(?:^|_{{3,}}[ \t]*)(?P<name>{_NAME_SEQ})[ \t]*(?:[,|(]|$)")
+_SLASH_S_RE = _lazy(rf"/s/[ \t]*(?P<name>{_NAME_SEQ})")
+_NICKNAME_RE = _lazy(
+    rf"(?i:known as|calls? (?:me|him|her|them)|a\.?k\.?a\.?|nicknamed?|goes by|prefers)[ \t]+"
+    rf"[\"“']?(?P<name>{_TOKEN})|\([\"“'](?P<q>{_TOKEN})[\"”']\)"
+)
+_PAIR_RE = _lazy(
+    rf"\b(?P<name>{_TOKEN}(?:[ ](?:{_TOKEN}|{_INITIAL}|{_PARTICLE_BEFORE_NAME})){{1,4}})"
+)
+_LOWER_CUE = (
+    r"spoke (?:with|to)|talked (?:with|to)|call(?:ed)? (?:from|with)|phoned|per|pt|patient|client|"
+    r"mr\.?|mrs\.?|ms\.?|dr\.?|states|daughter|son|wife|husband|mother|father|neighbou?r|"
+    r"with|from|to|by|for|visited|saw|seen"
+)
+_LOWER_RE = _lazy(
+    rf"\b(?P<cue>{_LOWER_CUE})[ \t]+(?P<name>[a-z][a-z'’-]+(?:[ ][a-z][a-z'’-]+){{0,4}})"
+)
+_WEAK_LOWER_CUES = frozenset({"with", "from", "to", "by", "for", "visited", "saw", "seen"})
 _CLOSING_RE = _lazy(
     r"(?im)^[ \t]*(?:Yours sincerely|Yours faithfully|Sincerely(?: yours)?|Very truly yours|"
     r"(?:Kind |Best |Warm )?regards|Thanks|Thank you|Best|Cheers|Respectfully)[ \t]*,?[ \t]*\n"
@@ -276,6 +290,10 @@ _RULES: tuple[tuple[_Lazy, int, _Need], ...] = (
     (_BY_RE, 2, "any"),
     (_SIGNATURE_RE, 2, "any"),
     (_LEXICON_RE, 2, "first"),
+    (_SLASH_S_RE, 4, "none"),
+    (_ROLE_LINE_RE, 3, "none"),
+    (_ADDRESS_LINE_RE, 3, "none"),
+    (_PAIR_RE, 2, "pair"),
 )
 
 
@@ -287,6 +305,42 @@ def _person_candidates(text: str) -> Iterator[tuple[int, int, int, _Need]]:
     for m in _IN_RE_AND.finditer(text):
         yield m.start("a"), m.end("a"), 4, "none"
         yield m.start("name"), m.end("name"), 4, "none"
+    for m in _NICKNAME_RE.finditer(text):
+        group = "name" if m.group("name") else "q"
+        yield m.start(group), m.end(group), 3, "none"
+
+
+_PARTICLE_WORDS = frozenset(name_words.PARTICLES.lower().split("|"))
+
+
+def _lowercase_names(text: str) -> Iterator[Detection]:
+    """Names written in lower case after a cue ("spoke with rosa delgado", "pt states
+    rutherford"): a known given name, then known surnames (particles between)."""
+    first, last = first_names(), gazetteer.surnames()
+    common = name_words.COMMON_WORDS
+    for m in _LOWER_RE.finditer(text):
+        words = m.group("name").split(" ")
+        kept = 0
+        for i, word in enumerate(words):
+            title = "-".join(p.title() for p in word.split("-"))
+            if title in common or title in NOT_NAMES or title in name_words.PLACES_NOT_REDACTED:
+                break
+            if word in _PARTICLE_WORDS and i > 0 and i + 1 < len(words):
+                continue
+            kept = i + 1
+        titled = ["-".join(p.title() for p in w.split("-")) for w in words[:kept]]
+        surname_last = bool(titled) and all(p in last for p in titled[-1].split("-"))
+        weak = m.group("cue").lower() in _WEAK_LOWER_CUES
+        if len(titled) >= 2 and surname_last and (titled[0] in first or not weak):
+            pass  # a given name (or any word after a strong cue) and a known surname
+        elif len(titled) >= 1 and titled[0] in first and not weak:
+            kept = 1 if not surname_last else kept
+        else:
+            kept = 0
+        if kept:
+            start = m.start("name")
+            end = start + len(" ".join(words[:kept]))
+            yield Detection(start, end, "PERSON", 3)
 
 
 _LEFT_TOKEN_RE = _lazy(rf"(?:{_TOKEN}|{_INITIAL})[ ]$")
@@ -323,6 +377,7 @@ def detect_people(text: str) -> list[Detection]:
         if at_line_start and re.match(r"[ \t]*:", text[trimmed[1] : trimmed[1] + 3]):
             continue  # "Woman:", "Client-Matter:": a field label, not a name
         found.append(Detection(trimmed[0], trimmed[1], "PERSON", priority))
+    found.extend(_lowercase_names(text))
     # "Sophie Lang and Theo Lang": a name right after a detected one, joined by and/&
     extra: list[Detection] = []
     for d in found:
@@ -428,6 +483,7 @@ def _phone_or_fax(text: str, start: int) -> str:
 _D = r"(?:the[ ]+)?(?:(?:" + _WEEKDAYS + r"),?[ ]+)?"
 _DATE_PATTERNS = (
     r"\b\d{4}-\d{2}-\d{2}\b",
+    r"\b(?:19|20)\d{2}/(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])\b",
     r"\b(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}\b",
     r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b(?![/.-]\d)",
     rf"\b{_D}\d{{1,2}}(?:st|nd|rd|th)?(?:[ ]+day)?(?:[ ]+of)?[ ]+(?:{_MONTHS})\.?,?[ ]+\d{{4}}\b",
@@ -487,11 +543,19 @@ _ADDRESS_PATTERNS = (
 _ADDRESS_RES = [_lazy(p) for p in _ADDRESS_PATTERNS]
 
 
+_CODE_BEFORE = _lazy(r"(?i)\b(?:ICD(?:-?1[01])?(?:-CM)?|CPT|HCPCS|DRG|LOINC|SNOMED|NDC)[ \t:#]*$")
+
+
 def detect(text: str) -> list[Detection]:
     """Every identifier found in `text`, overlapping candidates included (the caller resolves)."""
     found: list[Detection] = []
     for kind, prio, regex in _PATTERN_RES:
         for m in regex.finditer(text):
+            if kind == "ID" and (
+                re.fullmatch(r"[A-Z]\d{2}\.\d{1,4}|(?:CPT|ICD|NDC|DRG)[ ]\d+", m.group())
+                or _CODE_BEFORE.search(text, max(0, m.start() - 12), m.start())
+            ):
+                continue  # a diagnosis or procedure code, not an identifier
             if kind == "PHONE":
                 kind_here = _phone_or_fax(text, m.start())
                 found.append(Detection(m.start(), m.end(), kind_here, prio))
@@ -512,5 +576,6 @@ def detect(text: str) -> list[Detection]:
     for regex in _ADDRESS_RES:
         for m in regex.finditer(text):
             found.append(Detection(m.start(), m.end(), "ADDRESS", 5))
+    found.extend(safe_harbor.detect_more(text))
     found.extend(detect_people(text))
     return found

@@ -101,18 +101,20 @@ NOT_NAMES = frozenset(
     Oncology Psychiatry Emergency Department Internal History Plan Assessment Findings
     Impression Exam Procedure Diagnosis Diagnoses Chief Complaint Notes Note Summary Letter
     Report Memo Memorandum Notice Motion Order Agreement Release Payment Settlement Deposition
-    Declaration Certification Answers Interrogatories Subpoena Will Instruction Instructions
+    Declaration Certification Answers Interrogatories Subpoena Instruction Instructions
     Executors Gifts Meeting Internal Related Assigned Judge Justice Honorable Hon Mr Mrs Ms
     Miss Dr Prof Professor Attorney Counsel Esq MD DO RN NP PA DOB MRN NPI SSN ID No Number
     Tel Phone Fax Email Cell Home Work Mobile Address Street Road Avenue Lane Drive Suite Apt
     Flat North South East West New Central Saint St Mount Fort Valley Point
     Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April
     June July August September October November December Page Pages Copy Via Support Opposition
-    Summary Judgment Certified Mail
+    Summary Judgment Certified Mail General Infirmary Harbor Harbour Valley Mercy
     Private Confidential Privileged Electronically Signed Dictated Ordering Attending Referring
     Admission Discharge Follow Hospital Course Current Medications Allergies Social Past
     Blood Chest Stage Type Acute Chronic Right Left Continue Start Stop Recheck Discussed
     Reviewed Advised Denies Reports Presents Presented Lives Visit Next Caregiver Home
+    Examiner Custodian Prescriber Mother Father Daughter Son Wife Husband Brother Sister
+    Neighbour Neighbor Nurse GP MAC IMEI UDI SN VIN DEA IP URL Portal Claims Adjuster
     Appointment Clinic Direct Line Secretary Requesting Collection Tests Clinical Copy Agency
     Payer Guarantor Statement Questions Provider Tax Claim Policy Account Statement Please
     Matter Client-Matter Woman Man Fee Earner Adult Young Senior Junior Opposing Natural Last
@@ -131,7 +133,7 @@ TITLES = (
 
 CREDENTIALS = (
     r"M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|P\.?A\.?(?:-C)?|PharmD|LCSW|LPC|LMFT|CDE|CNM|FNP|"
-    r"DNP|PhD|Ph\.D\.|PsyD|DDS|DMD|MBBS|MBChB|FRCP|FRCS|MRCP|Esq\.?|QC|KC|JD|LPN|CNA|OT|PT|DPT"
+    r"DNP|PhD|Ph\.D\.|PsyD|DDS|DMD|MBBS|MBChB|FRCP|FRCS|FRCR|FRCA|FRCPath|FRCOG|MRCS|MRCGP|MRCP|Esq\.?|QC|KC|JD|LPN|CNA|OT|PT|DPT"
 )
 
 ROLES = (
@@ -154,7 +156,9 @@ STRONG_LABELS = (
     r"Your client|Executors?|Witness|Interpreter|Parent|Guardian|Mother|Father|PCP|GP|"
     r"Physician|Provider name|Author|Prepared by|Reviewed by|cc|CC|Cc|Dear|Hi|Hello|Attn|ATTN|"
     r"Mediator|Arbitrator|Signed|Parties|Children|Child|Informant|Submitting physician|"
-    r"Counsel|Sender|Recipient|Borrower|Lender|Buyer|Seller|Landlord|Tenant|Patient's name"
+    r"Counsel|Sender|Recipient|Borrower|Lender|Buyer|Seller|Landlord|Tenant|Patient's name|"
+    r"Custodian|Examiner|Prescriber|Reported by|Examined by|Beneficiary|Decedent|Testatrix|"
+    r"Radiologist|Consultant|District nurse|Neighbou?r|Daughter"
 )
 
 WEAK_LABELS = r"To|From|TO|FROM|Re|RE|Subject|Caregiver|Contact"
@@ -183,5 +187,69 @@ ORG_WORDS = frozenset(
     Lettings Trust Foundation Mutual Pediatrics Orthopedic Family Medicine Homes Grocers Lines
     Freight Plan Board Act Street St Road Rd Avenue Ave Lane Drive Boulevard Blvd Terrace Way
     Place Court Yard House Building Tower River City Town Village Square
+    """.split()
+)
+
+# Everyday English words (title-cased) that are also in the census name lists or the city list:
+# never evidence of a name or a place on their own.
+COMMON_WORDS = frozenset(
+    w.title()
+    for w in """
+    a about above after again against all also am an and any are as at be because been before
+    being below best between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers him his how i if in into is it its just
+    me more most my no nor not now of off on once only or other our out over own same she should
+    so some such than that the their them then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with would you your
+    yours said says told asked called seen given taken made done note notes plan daily weekly
+    mother father son daughter wife husband brother sister nurse doctor patient client pt care
+    home house office clinic ward bed room unit floor door street road lane park way hill green
+    brown white black gray grey long short young old new good well bad early late last next first
+    second third fourth fifth one two three four five six seven eight nine ten hundred thousand
+    morning evening night day week month year today tomorrow yesterday time hour minute
+    eagle bear wolf fox hawk crane swan dove robin finch wren lark jay
+    pain blood heart lung liver kidney bone skin head neck back chest arm leg hand foot eye ear
+    stable normal mild moderate severe acute chronic review follow refill call called phone fax
+    email letter report result results test tests scan scans imaging exam history social
+    family past present current prior none nil see per via re cc bcc attn dear sir madam
+    mr mrs ms dr prof hon esq md do rn np pa ok yes no please thanks thank regards sincerely
+    union city town village county state country nation region district north south east west
+    central upper lower middle river lake sea bay port harbour harbor beach island mount valley
+    spring summer autumn winter fall march may june august
+    """.split()
+)
+
+# Places at state level or above: Safe Harbor keeps them (never redacted as a person or place).
+PLACES_NOT_REDACTED = frozenset(
+    """
+    Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia
+    Hawaii Idaho Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts
+    Michigan Minnesota Mississippi Missouri Montana Nebraska Nevada Ohio Oklahoma Oregon
+    Pennsylvania Tennessee Texas Utah Vermont Virginia Washington Wisconsin Wyoming
+    England Scotland Wales Ireland Britain America Canada Mexico Spain France Germany Italy
+    Portugal Netherlands Belgium Poland Romania Nigeria Ghana Kenya India China Japan Brazil
+    Australia Europe Africa Asia Turkey Jordan Chad Niger Israel Lebanon Russia Ukraine Greece
+    Austria Switzerland Sweden Norway Denmark Finland Iceland Cuba Jamaica Haiti Peru Chile
+    Colombia Argentina Venezuela Ecuador Bolivia Pakistan Bangladesh Vietnam Thailand Korea
+    Philippines Indonesia Malaysia Singapore Egypt Morocco Algeria Tunisia Libya Sudan Ethiopia
+    Somalia Uganda Tanzania Zambia Zimbabwe Namibia Botswana Angola Senegal Mali Guinea Benin Togo
+    Cameroon Gabon Congo Rwanda Burundi Malawi Mozambique Madagascar Iran Iraq Syria Yemen Oman
+    Qatar Kuwait Bahrain Afghanistan Nepal Tibet Mongolia Taiwan Vatican Monaco Luxembourg
+    Federal National International Global Medicare Medicaid Aetna Cigna Humana Kaiser
+    """.split()
+)
+
+UK_COUNTIES = frozenset(
+    """
+    Cornwall Devon Dorset Somerset Wiltshire Hampshire Kent Surrey Sussex Essex Suffolk Norfolk
+    Cambridgeshire Hertfordshire Bedfordshire Buckinghamshire Oxfordshire Berkshire
+    Gloucestershire Worcestershire Warwickshire Herefordshire Shropshire Staffordshire Cheshire
+    Derbyshire Nottinghamshire Leicestershire Lincolnshire Northamptonshire Rutland Lancashire
+    Cumbria Northumberland Durham Merseyside Yorkshire Humberside Cleveland Tyne and Wear
+    Fife Lothian Lanarkshire Ayrshire Aberdeenshire Highland Argyll Perthshire Angus Moray
+    Gwynedd Powys Dyfed Glamorgan Gwent Clwyd Pembrokeshire Carmarthenshire Ceredigion
+    Antrim Armagh Down Fermanagh Londonderry Tyrone Cork Kerry Limerick Clare Galway Mayo Sligo
+    Donegal Wexford Wicklow Kildare Meath Louth Kilkenny Tipperary Waterford Offaly Laois
+    Westmeath Longford Roscommon Leitrim Cavan Monaghan Carlow
     """.split()
 )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from app.errors import EnclaveError
 from app.privacy.identifiers import KINDS, NOT_NAMES, Detection, detect, extend_name_left
+from app.privacy.name_words import AMBIGUOUS_FIRST_NAMES, COMMON_WORDS
 
 _PLACEHOLDER_RE = re.compile(
     r"\[\s*(?P<k1>" + "|".join(KINDS) + r")[ _-]?(?P<n1>\d+)\s*\]"
@@ -85,16 +86,89 @@ def _name_parts(value: str) -> list[str]:
 
 
 def _normalise(kind: str, value: str) -> str:
-    if kind in ("DATE", "ADDRESS", "EMAIL"):
+    if kind in ("DATE", "ADDRESS", "EMAIL", "URL"):
         return " ".join(value.lower().split())
     return re.sub(r"[^A-Za-z0-9]", "", value).upper()
+
+
+def _value_key(kind: str, value: str) -> str:
+    """One key per entity whatever label found it: the same hospital number read as an MRN in
+    the question and as an ID in a source is one value, so it gets one placeholder."""
+    if kind in ("DATE", "ADDRESS", "EMAIL", "URL", "AGE"):
+        return f"{kind}:{_normalise(kind, value)}"
+    return f"NUMBER:{_normalise(kind, value)}"
+
+
+def _spreads_alone(part: str) -> bool:
+    """A lower-case name part that is also an everyday word ("will", "hope") is not looked for
+    on its own elsewhere (its capitalised forms and the whole name are)."""
+    return part.title() not in AMBIGUOUS_FIRST_NAMES and part.title() not in COMMON_WORDS
+
+
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
+
+
+def _is_letter(ch: str) -> bool:
+    return ch.isalpha()
+
+
+def _occurs(needle: str, haystack: str, letters_only: bool) -> bool:
+    """`needle` in `haystack` (both lower case); a letters-only needle must not sit inside a
+    longer word ("rosa" in "rosalind"); anything else may sit inside any token."""
+    at = haystack.find(needle)
+    while at >= 0:
+        if not letters_only:
+            return True
+        end = at + len(needle)
+        before = haystack[at - 1] if at else " "
+        after = haystack[end] if end < len(haystack) else " "
+        if not _is_letter(before) and not _is_letter(after):
+            return True
+        at = haystack.find(needle, at + 1)
+    return False
+
+
+def _survives(original: str, lowered: Sequence[str], compacted: Sequence[str]) -> bool:
+    """Whether `original` still stands in one of the (lower-cased) texts, also inside another
+    token (a file name, a URL, a path, a user name: "_" and "." are no boundary), and, for a
+    value with digits, also with its separators changed or dropped ("GB29 NWBK..." as
+    "GB29NWBK...")."""
+    needle = original.strip().lower()
+    compact = _NOT_ALNUM.sub("", needle)
+    if len(compact) < 4:
+        return False
+    has_digit = any(c.isdigit() for c in compact)
+    for text in lowered:
+        if _occurs(needle, text, letters_only=not has_digit):
+            return True
+    if has_digit and len(compact) >= 8:
+        return any(compact in text for text in compacted)
+    return False
+
+
+def _spread_matches(text: str, values: dict[str, str]) -> list[tuple[int, int, str]]:
+    """Every other mention of a detected value in `text` (str.find, no regex to compile):
+    not inside a longer word or number, but inside file names, paths and user names ("_", ".",
+    "/" are boundaries)."""
+    found = []
+    for value, kind in values.items():
+        at = text.find(value)
+        while at >= 0:
+            end = at + len(value)
+            before = text[at - 1] if at else " "
+            after = text[end] if end < len(text) else " "
+            if not before.isalnum() and before != "@" and not after.isalnum():
+                found.append((at, end, kind))
+            at = text.find(value, at + 1)
+    return found
 
 
 class RedactionSession:
     """Redacts the texts of one request and restores the reply. Keep it in memory only."""
 
     def __init__(self) -> None:
-        self._by_key: dict[tuple[str, str], str] = {}
+        self._by_key: dict[str, str] = {}
+        self._kind_of: dict[str, str] = {}  # value key -> the kind its strongest detection says
         self._originals: dict[str, str] = {}  # placeholder -> original text
         self._people: list[tuple[frozenset[str], str]] = []  # name tokens -> placeholder
         self._numbers: Counter[str] = Counter()
@@ -124,9 +198,9 @@ class RedactionSession:
     def placeholder_for(self, kind: str, value: str) -> str:
         if kind == "PERSON":
             return self._person(value)
-        key = (kind, _normalise(kind, value))
+        key = _value_key(kind, value)
         if key not in self._by_key:
-            self._by_key[key] = self._new(kind, value)
+            self._by_key[key] = self._new(self._kind_of.get(key, kind), value)
         return self._by_key[key]
 
     @property
@@ -149,23 +223,31 @@ class RedactionSession:
         per_text = [detect(text) for text in texts]
         # Spread every detected value (and every part of every name) to its other mentions.
         values: dict[str, str] = {}
+        strongest: dict[str, tuple[int, str]] = {}
         for text, detections in zip(texts, per_text, strict=True):
             for d in _merge(detections):
                 value = text[d.start : d.end]
                 if d.kind == "PERSON":
+                    values.setdefault(value, "PERSON")
                     for part in _name_parts(value):
-                        for form in {part, part.title(), part.upper()}:
+                        forms = {part, part.title(), part.upper()}
+                        if not _spreads_alone(part):
+                            forms -= {part.lower()}
+                        for form in forms:
                             values.setdefault(form, "PERSON")
                 elif len(re.sub(r"\W", "", value)) >= 4:
                     values.setdefault(value, d.kind)
-        if values:
-            alternatives = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
-            spread = re.compile(rf"(?<![\w@.-])(?:{alternatives})(?![\w@-]|\.\w)")
-            for text, detections in zip(texts, per_text, strict=True):
-                for m in spread.finditer(text):
-                    kind = values[m.group()]
-                    start = extend_name_left(text, m.start()) if kind == "PERSON" else m.start()
-                    detections.append(Detection(start, m.end(), kind, 1))
+                    key = _value_key(d.kind, value)
+                    if key not in strongest or d.priority > strongest[key][0]:
+                        strongest[key] = (d.priority, d.kind)
+        for key, (_, kind) in strongest.items():
+            self._kind_of.setdefault(key, kind)
+        # Inside other tokens too: "_", "." and "/" are no boundary ("photo_K4471923.png").
+        for text, detections in zip(texts, per_text, strict=True):
+            for start, end, kind in _spread_matches(text, values):
+                if kind == "PERSON":
+                    start = extend_name_left(text, start)
+                detections.append(Detection(start, end, kind, 1))
         # People first, longest names first, so "Ellison" maps to "Margaret Ellison".
         merged = [_merge(d) for d in per_text]
         people = sorted(
@@ -199,13 +281,12 @@ class RedactionSession:
         return RedactionResult("".join(out), tuple(spans))
 
     def _verify(self, texts: Sequence[str]) -> None:
-        """Defence in depth: no original value of 4+ characters may survive anywhere."""
+        """Defence in depth: no original value of 4+ letters and digits may survive anywhere,
+        not even inside another token (see `_survives`)."""
+        lowered = [t.lower() for t in texts]
+        compacted = [_NOT_ALNUM.sub("", t) for t in lowered]
         for original in self._originals.values():
-            needle = original.strip()
-            if len(needle) < 4:
-                continue
-            pattern = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)", re.IGNORECASE)
-            if any(pattern.search(text) for text in texts):
+            if _survives(original, lowered, compacted):
                 raise RedactionError(
                     "Redaction left an identifier in the outgoing text; nothing was sent."
                 )
