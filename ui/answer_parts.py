@@ -93,7 +93,8 @@ def from_answer(answer: ChatAnswer) -> AnswerParts:
 
 
 def from_stored(message: StoredMessage) -> AnswerParts:
-    """The parts of an answer read back from history (its `meta` holds evidence and notices)."""
+    """The parts of an answer read back from history (its `meta` holds evidence and notices,
+    and it knows which of its turn's versions it is)."""
     meta = message.meta
     evidence = []
     for item in meta.get("evidence") or []:
@@ -113,6 +114,8 @@ def from_stored(message: StoredMessage) -> AnswerParts:
         bool(meta.get("evidence_only")),
         _notices(status, meta.get("notices") or []),
         stored_meta(meta),
+        version=message.version,
+        versions=message.versions,
     )
 
 

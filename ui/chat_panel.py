@@ -5,8 +5,9 @@ arrive here as queued signals on the GUI thread: the evidence is shown as soon a
 then a progress line (seconds, then tokens/s) until the checked answer replaces it. Stop sets
 the answer's CancelToken, which the model's inference thread checks between tokens.
 
-Regenerate keeps the answer it replaces as an earlier version ("1 of 2", with arrows) for this
-session: history stores one answer per question (app.library.history has no versions).
+Regenerate stores the new answer as the next version of the question's turn (app.library.history
+keeps every version and which one is chosen): an answer with several shows "‹ earlier  1 of 2
+later ›", and the version shown is the chosen one, remembered across restarts and exported.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,12 +35,13 @@ from app.desktop.facade import (
     AskOptions,
     CancelToken,
     ChatAnswer,
+    ChatError,
+    ConversationNotFound,
     EvidenceFound,
     SourcesFound,
-    StoredMessage,
     Token,
     Workspace,
-    regenerate_exchange,
+    regenerate_question,
     transcript,
 )
 from app.library.export import conversation_html, conversation_markdown
@@ -116,11 +117,7 @@ class ChatPanel(QWidget):
         self._pending: str | None = None
         self._last_answer: ChatAnswer | None = None
         self.document_count: int | None = None  # in the workspace; None: not known yet
-        # Earlier versions of the last answer (after Regenerate), by conversation, oldest
-        # first, and which one is shown (1-based).
-        self._versions: dict[str, list[AnswerParts]] = {}
-        self._shown_version: dict[str, int] = {}
-        self._regenerating: tuple[str, list[AnswerParts]] | None = None
+        self._regenerating: str | None = None  # the conversation whose last turn is re-asked
         self._started = 0.0
         self._first_token: float | None = None
         self._tokens = 0
@@ -242,6 +239,7 @@ class ChatPanel(QWidget):
         self._unavailable = reason
         if self._pending is not None:
             self._pending = None
+            self._cancel_regenerate()
             self.view.finish_answer("", "", [], "", notice=f"Not answered: {reason}")
         self._update_buttons()
 
@@ -281,45 +279,48 @@ class ChatPanel(QWidget):
         self.title.setText(conv.title)
         self.view.clear_all()
         pairs = transcript(self._history.messages(conv.id))
-        for i, (question, answer) in enumerate(pairs):
+        for question, answer in pairs:
             self.view.add_question(question)
             if answer is None:
                 self.view.add_notice("(not answered)")
             else:
-                self._add_stored_answer(answer, last=i == len(pairs) - 1)
+                self.view.add_parts(from_stored(answer))  # its chosen version
         self.view.jump_to_latest()
         self._update_buttons()
 
-    def _add_stored_answer(self, answer: StoredMessage, last: bool = False) -> None:
-        parts = from_stored(answer)
-        versions = self._versions.get(answer.conversation_id, []) if last else []
-        if versions and versions[-1].key == parts.key:
-            shown = self._shown_version.get(answer.conversation_id, len(versions))
-            parts = replace(versions[shown - 1], key=parts.key).with_version(shown, len(versions))
-        self.view.add_parts(parts)
-
     # -- versions (Regenerate) ------------------------------------------------------------
+    def _last_answer_id(self) -> str | None:
+        if self.conversation_id is None:
+            return None
+        answered = [a for _, a in transcript(self._history.messages(self.conversation_id)) if a]
+        return answered[-1].id if answered else None
+
     def versions(self) -> list[AnswerParts]:
-        """The versions of this conversation's last answer kept this session (oldest first)."""
-        return list(self._versions.get(self.conversation_id or "", []))
+        """Every version of this conversation's last answer, oldest first (from history)."""
+        key = self._last_answer_id()
+        return [from_stored(m) for m in self._history.answer_versions(key)] if key else []
 
     def shown_version(self) -> int:
-        return self._shown_version.get(self.conversation_id or "", len(self.versions()))
+        """Which version of the last answer is shown (the chosen one; 1-based, 0: none)."""
+        key = self._last_answer_id()
+        return next((v.version for v in self.versions() if v.key == key), 0)
 
     def show_version(self, key: str, delta: int) -> None:
-        """Show the earlier (delta -1) or later (+1) version of the last answer, in place.
-        Every version is drawn under the newest one's key, so it replaces the one shown."""
-        conv = self.conversation_id
-        versions = self._versions.get(conv or "", [])
-        if conv is None or not versions or self.answering or key != versions[-1].key:
+        """Show the earlier (delta -1) or later (+1) version of the answer `key`, in place,
+        and make it the chosen one (history remembers it; Copy and Export use it)."""
+        if self.answering:
             return
-        current = self._shown_version.get(conv, len(versions))
-        wanted = max(1, min(len(versions), current + delta))
-        if wanted == current:
+        versions = self._history.answer_versions(key)
+        at = next((i for i, v in enumerate(versions) if v.id == key), None)
+        if at is None or not 0 <= at + delta < len(versions):
             return
-        parts = replace(versions[wanted - 1], key=key).with_version(wanted, len(versions))
-        if self.view.replace_parts(parts):
-            self._shown_version[conv] = wanted
+        wanted = versions[at + delta]
+        try:
+            self._history.choose_answer(wanted.id)
+        except ConversationNotFound as exc:  # deleted meanwhile (by `enclave` in a terminal)
+            self.message.emit(str(exc))
+            return
+        self.view.replace_parts(from_stored(wanted), key)
 
     def _update_buttons(self) -> None:
         busy = self.answering
@@ -413,6 +414,7 @@ class ChatPanel(QWidget):
         """Stop the answer being written (Esc). The part already written is kept."""
         if self._pending is not None:
             self._pending = None
+            self._cancel_regenerate()
             self.view.finish_answer("", "", [], "", notice="Stopped before the model was ready.")
             self._update_buttons()
         if self.task is not None and not self.task.cancel_requested:
@@ -458,16 +460,12 @@ class ChatPanel(QWidget):
         new = self.conversation_id != answer.conversation_id
         self.conversation_id = answer.conversation_id
         self._last_answer = answer
+        self._regenerating = None
         parts = from_answer(answer)
-        regenerating, self._regenerating = self._regenerating, None
-        if regenerating is not None and regenerating[0] == answer.conversation_id:
-            versions = [*regenerating[1], parts]
-            self._versions[answer.conversation_id] = versions
-            self._shown_version[answer.conversation_id] = len(versions)
-            parts = parts.with_version(len(versions), len(versions))
-        else:
-            self._versions.pop(answer.conversation_id, None)
-            self._shown_version.pop(answer.conversation_id, None)
+        stored = self._history.answer_versions(answer.message_id)
+        this = next((v for v in stored if v.id == answer.message_id), None)
+        if this is not None:
+            parts = parts.with_version(this.version, this.versions)
         self.view.finish_parts(parts)
         if new:
             self.title.setText(self._history.conversation(answer.conversation_id).title)
@@ -476,31 +474,34 @@ class ChatPanel(QWidget):
 
     def _on_failed(self, message: str) -> None:  # GUI thread
         self._progress.stop()
-        self._regenerating = None
+        self._cancel_regenerate()
         self.view.finish_answer("", "", [], "", notice=f"Not answered: {message}")
         self.message.emit(message)
 
     def _on_finished(self) -> None:  # GUI thread
         self._progress.stop()
+        self._cancel_regenerate()  # stopped or failed before the question was stored again
         self.task = None
         self._update_buttons()
 
+    def _cancel_regenerate(self) -> None:
+        """No new version is coming: the turn being asked again shows its chosen answer."""
+        if self._regenerating is not None:
+            self._history.cancel_new_version(self._regenerating)
+            self._regenerating = None
+
     def regenerate(self) -> None:
+        """Ask the last question again; its answers so far stay as earlier versions."""
         if self.answering or self.conversation_id is None:
             return
         conv = self.conversation_id
         try:
-            question, old = regenerate_exchange(self._history, conv)
-        except ValueError as exc:
+            question = regenerate_question(self._history, conv)
+        except ChatError as exc:
             self.message.emit(str(exc))
             return
-        versions = self._versions.get(conv, [])
-        if old is not None and not (versions and versions[-1].key == old.id):
-            versions = [from_stored(old)]  # the first regeneration: the stored answer is 1
-        self._regenerating = (conv, versions)
-        self._versions.pop(conv, None)
-        self._shown_version.pop(conv, None)
-        self.open_conversation(conv)  # without the exchange just dropped
+        self.open_conversation(conv)  # without the turn being asked again
+        self._regenerating = conv
         self.view.add_question(question)
         if self._ready:
             self._start(question)

@@ -303,10 +303,10 @@ class TranscriptView(QTextBrowser):
         self._plain_block(cursor)
         self._write_answer(cursor, parts)
 
-    def replace_parts(self, parts: AnswerParts) -> bool:
-        """Draw an answer already shown again in place (another version of it). False when the
-        answer with that key is not in the transcript."""
-        span = self._answer_span(parts.key)
+    def replace_parts(self, parts: AnswerParts, key: str | None = None) -> bool:
+        """Draw `parts` in place of the answer shown under `key` (default: its own key), e.g.
+        another version of it. False when no answer with that key is in the transcript."""
+        span = self._answer_span(parts.key if key is None else key)
         if span is None:
             return False
         cursor = QTextCursor(self.document())

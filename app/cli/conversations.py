@@ -1,5 +1,7 @@
 """`enclave conversations list|export`: past conversations, and a conversation with its
-citations written to Markdown or self-contained HTML (the same files the window exports)."""
+citations written to Markdown or self-contained HTML (the same files the window exports). An
+answer regenerated into several versions is written in the version chosen in the window, marked
+"version 2 of 3"."""
 
 from __future__ import annotations
 
@@ -17,7 +19,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q = csub.add_parser("list")
     q.add_argument("--workspace", "-w", required=True)
     q.set_defaults(func=cmd_list)
-    q = csub.add_parser("export", help="write a conversation with its citations to a file")
+    q = csub.add_parser(
+        "export",
+        help="write a conversation with its citations to a file (each answer in the version "
+        "chosen in the window)",
+    )
     q.add_argument("conversation", help="conversation id (see `enclave conversations list`)")
     q.add_argument("--out", "-o", type=Path, required=True, help="the file to write")
     q.add_argument("--format", choices=("md", "html"), help="default: from the file's suffix")

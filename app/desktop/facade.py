@@ -24,7 +24,7 @@ from app.desktop.worker import ProcessEmbedder, ProcessIndex, WorkerClient, Work
 from app.frontier.gateway import FrontierRefused
 from app.frontier.request import FrontierRequest
 from app.frontier.route import FrontierRoute, PreparedQuestion
-from app.library.history import Conversation, StoredMessage, transcript
+from app.library.history import Conversation, ConversationNotFound, StoredMessage, transcript
 from app.library.ingest import FileOutcome, IngestProgress, IngestSummary, ingest_paths
 from app.library.names import display_name
 from app.library.workspaces import Workspace, WorkspaceError
@@ -48,6 +48,7 @@ __all__ = [
     "ChatError",
     "Citation",
     "Conversation",
+    "ConversationNotFound",
     "DocumentRecord",
     "EvidenceFound",
     "EvidenceQuote",
@@ -84,7 +85,6 @@ __all__ = [
     "open_desktop",
     "preload_native_libraries",
     "privacy_status",
-    "regenerate_exchange",
     "regenerate_question",
     "set_gpu_layers",
     "supported_suffixes",
@@ -421,25 +421,12 @@ def citation_line(
 
 # -- conversations ----------------------------------------------------------------------------
 def regenerate_question(history: HistoryStore, conversation_id: str) -> str:
-    """Drop the newest question and its answer, and return the question to ask again (the
-    chat service stores it again, so it appears once)."""
-    messages = history.messages(conversation_id)
-    last_user = next((m for m in reversed(messages) if m.role == "user"), None)
-    if last_user is None:
+    """Regenerate: the question of the conversation's last turn, to be asked again. Its answer
+    is kept: the new answer is stored as the turn's next version (and chosen), and until the
+    question is stored again the turn is left out of `history.messages`, so the model does not
+    see the answer it replaces. Call `history.cancel_new_version` if it is not asked after all.
+    """
+    question = history.begin_new_version(conversation_id)
+    if question is None:
         raise ChatError("There is no question to ask again in this conversation.")
-    history.delete_last_exchange(conversation_id)
-    return last_user.content
-
-
-def regenerate_exchange(
-    history: HistoryStore, conversation_id: str
-) -> tuple[str, StoredMessage | None]:
-    """Like `regenerate_question`, and also return the answer being replaced (None when the
-    question had none), so the window can keep it as an earlier version for this session.
-    History keeps one answer per question (its schema has no versions)."""
-    messages = history.messages(conversation_id)
-    last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
-    old = None
-    if last_user is not None:
-        old = next((m for m in messages[last_user + 1 :] if m.role == "assistant"), None)
-    return regenerate_question(history, conversation_id), old
+    return question

@@ -1,7 +1,8 @@
 """Export a conversation, with its evidence and citations, to Markdown or to a self-contained
 HTML file. Each answer opens with its evidence (the documents' own words, with document and
 page or line), then the answer (left out when it is the evidence alone), its notices, and its
-sources; the file says it is machine-made.
+sources; the file says it is machine-made. An answer regenerated into several versions is
+written in the version chosen in the window (history's `messages`), marked "version 2 of 3".
 
 Pure Python (no Qt): the HTML escapes everything the model or a document wrote, loads nothing
 from anywhere (no scripts, no remote images, no external style sheets).
@@ -48,6 +49,11 @@ def _citation_line(c: Citation) -> str:
     return f'{where}: "{c.quote}"' if c.verified and c.quote else f"{where} (no verified quote)"
 
 
+def version_note(answer: StoredMessage) -> str:
+    """ "version 2 of 3" for an answer with several versions ("" for one with a single)."""
+    return f"version {answer.version} of {answer.versions}" if answer.versions > 1 else ""
+
+
 def _meta_line(meta: dict[str, object]) -> str:
     route = meta.get("route")
     model = route.get("model_id", "") if isinstance(route, dict) else ""
@@ -66,10 +72,12 @@ def conversation_markdown(
     out = [f"# {title}", "", f"*Workspace: {workspace}. Exported from Enclave on {when}.*", ""]
     out += [f"*{MACHINE_MADE}*", ""]
     for question, answer in transcript(messages):
-        out += ["## Question", "", question, "", "## Answer", ""]
+        out += ["## Question", "", question, ""]
         if answer is None:
-            out += ["*(not answered)*", ""]
+            out += ["## Answer", "", "*(not answered)*", ""]
             continue
+        note = version_note(answer)
+        out += [f"## Answer ({note})" if note else "## Answer", ""]
         evidence = _evidence(answer.meta)
         if evidence:
             out += ["**From your documents**", ""]
@@ -134,6 +142,8 @@ def conversation_html(
         if answer is None:
             parts.append("<p class='a'><em>(not answered)</em></p>")
             continue
+        if version_note(answer):
+            parts.append(f"<p class='meta'>Answer, {version_note(answer)}</p>")
         evidence = _evidence(answer.meta)
         for n, where, quote in evidence:
             parts.append(

@@ -5,12 +5,13 @@ marked slow (a real SmolLM2 answer, then Regenerate)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QCoreApplication, Qt, QUrl
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
 
 from app.desktop.facade import Citation
@@ -192,10 +193,26 @@ def test_export_names_are_sanitised_and_progress_shows_seconds_then_tokens_per_s
     assert line == "Writing the answer… · 12 s · 48 tokens · 8.0 tokens/s"
 
 
+def links(view: Any) -> set[str]:
+    """Every link target in the transcript (an answer's links carry its stored id)."""
+    found = set()
+    block = view.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            href = it.fragment().charFormat().anchorHref()
+            if href:
+                found.add(href)
+            it += 1
+        block = block.next()
+    return found
+
+
 @pytest.mark.slow
-def test_a_live_answer_shows_evidence_progress_and_regenerate_keeps_both_versions(
-    make_window: Any, real_embedder: object, dialogs: ScriptedDialogs, qtbot: Any
-) -> None:
+def test_a_live_answer_shows_evidence_progress_and_regenerate_keeps_its_versions_after_a_restart(
+    make_window: Any, real_embedder: object, dialogs: ScriptedDialogs, qtbot: Any,
+    tmp_path: Path,
+) -> None:  # fmt: skip
     window = make_window(embedder=real_embedder)
     qtbot.waitUntil(lambda: window.warm is not None, timeout=LONG)
     clinic(qtbot, window, dialogs)
@@ -212,12 +229,65 @@ def test_a_live_answer_shows_evidence_progress_and_regenerate_keeps_both_version
     q = first.evidence[0]
     assert " ".join(q.quote.split()) in text and f"[1] {NOTE.name}, {q.where()}" in text
     assert not lines or all(" s · " in line and "token" in line for line in lines)
+    assert not any(h.startswith("ver:") for h in links(window.chat.view))  # one: no arrows
 
+    # Regenerate: the new answer is 2 of 2, the first is kept; back to 1 of 2 with the mouse.
     qtbot.mouseClick(window.chat.regenerate_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(answers) == 2 and window.chat.task is None, timeout=LONG)
     second = answers[1]
-    assert "2 of 2" in window.chat.view.toPlainText()
+    view = window.chat.view
+    assert "2 of 2" in view.toPlainText()
+    assert f"ver:{second.message_id}:-1" in links(view)
     assert [v.key for v in window.chat.versions()] == [first.message_id, second.message_id]
-    window.chat.view.anchorClicked.emit(QUrl(f"ver:{second.message_id}:-1"))
-    assert window.chat.shown_version() == 1 and "1 of 2" in window.chat.view.toPlainText()
-    assert window.chat.view.toPlainText().count(QUESTION) == 1
+    click_anchor(qtbot, view, f"ver:{second.message_id}:-1")
+    assert window.chat.shown_version() == 1 and "1 of 2" in view.toPlainText()
+    assert f"ver:{first.message_id}:1" in links(view)  # the first version, with "later ›"
+    assert not any(second.message_id in href for href in links(view))
+    assert view.toPlainText().count(QUESTION) == 1
+    conv_id = first.conversation_id
+
+    # A real restart: a new window on the same ENCLAVE_HOME reopens the conversation with
+    # both versions and the chosen one (the first) shown.
+    close_window(window)
+    again = make_window(start=False, embedder=real_embedder)
+    again.workspaces.load()
+    assert again.chat.conversation_id == conv_id
+    view = again.chat.view
+    text = view.toPlainText()
+    assert "1 of 2" in text and "2 of 2" not in text and text.count(QUESTION) == 1
+    assert f"ver:{first.message_id}:1" in links(view)
+    assert [v.key for v in again.chat.versions()] == [first.message_id, second.message_id]
+    assert again.chat.shown_version() == 1
+
+    # Export writes the chosen version and says which; then the second is chosen and exported,
+    # by the window and by `enclave conversations export` (the choice is in history).
+    dialogs.save_targets += [tmp_path / "first.md", tmp_path / "second.md"]
+    first_md = again.chat.export("md")
+    assert first_md is not None
+    md = first_md.read_text(encoding="utf-8")
+    stored = again.enclave.history.answer_versions(first.message_id)
+    assert "## Answer (version 1 of 2)" in md and md.count("## Answer") == 1
+    assert f"{stored[0].meta['seconds']:.1f} s" in md and " ".join(q.quote.split()) in md
+    click_anchor(qtbot, view, f"ver:{first.message_id}:1")
+    assert again.chat.shown_version() == 2 and "2 of 2" in view.toPlainText()
+    second_md = again.chat.export("md")
+    assert second_md is not None
+    md = second_md.read_text(encoding="utf-8")
+    assert "## Answer (version 2 of 2)" in md and md.count("## Answer") == 1
+    assert f"{stored[1].meta['seconds']:.1f} s" in md
+    messages = again.enclave.history.messages(conv_id)
+    assert [m.id for m in messages if m.role == "assistant"] == [second.message_id]
+
+    from app.cli import main
+
+    close_window(again)
+    out = tmp_path / "cli.md"
+    handlers = list(logging.getLogger("app").handlers)
+    try:
+        assert main(["conversations", "export", conv_id, "-o", str(out)]) == 0
+    finally:
+        for handler in logging.getLogger("app").handlers[:]:  # the log file main opened
+            if handler not in handlers:
+                logging.getLogger("app").removeHandler(handler)
+                handler.close()
+    assert "## Answer (version 2 of 2)" in out.read_text(encoding="utf-8")

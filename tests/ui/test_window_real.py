@@ -204,7 +204,7 @@ def test_a_matter_from_first_document_to_cited_answer_and_back_after_a_restart(
     assert "<!DOCTYPE html>" in html_path.read_text(encoding="utf-8")
 
 
-def test_regenerate_replaces_a_stopped_answer(
+def test_regenerate_stores_the_question_once_per_version_and_keeps_the_first_answer(
     make_window: Any, dialogs: ScriptedDialogs, real_embedder: object, qtbot: Any
 ) -> None:
     window = make_window(embedder=real_embedder)
@@ -221,6 +221,8 @@ def test_regenerate_replaces_a_stopped_answer(
     messages = window.enclave.history.messages(first.conversation_id)
     assert [m.id for m in messages if m.role == "assistant"] == [second.message_id]
     assert [m.role for m in messages] == ["user", "assistant"]  # the question is stored once
+    versions = window.enclave.history.answer_versions(second.message_id)
+    assert [v.id for v in versions] == [first.message_id, second.message_id]  # the first kept
 
 
 def test_a_protected_pdf_asks_for_its_password_and_then_indexes(

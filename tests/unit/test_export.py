@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from pathlib import Path
+
+import pytest
 
 from app.desktop.facade import Citation, StoredMessage
 from app.library.export import conversation_html, conversation_markdown
@@ -65,3 +69,52 @@ def test_exports_open_with_the_evidence_and_say_they_are_machine_made() -> None:
     assert "Left out: one day." in md
     page = conversation_html("Retention", "Policy", stored, NOW)
     assert "Machine-made by Enclave" in page and "policy.txt, line 3" in page
+
+
+def test_the_chosen_version_is_exported_by_the_cli_and_says_which_of_several(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real history (SQLite in ENCLAVE_HOME), three versions of one answer, the second chosen:
+    `enclave conversations export` writes that one only, marked "version 2 of 3"; list is as
+    it was."""
+    from app.cli import main
+    from app.container import Enclave
+    from app.desktop.facade import regenerate_question
+
+    enclave = Enclave()
+    ws = enclave.workspaces.create("Lease matter")
+    history = enclave.history
+    conv = history.create_conversation(ws.id, "How long is the lease?")
+    history.add_message(conv.id, "user", "Who is the landlord?")
+    history.add_message(conv.id, "assistant", "Acme Properties.")
+    ids = []
+    for n, text in enumerate(("Five years.", "Five (5) years [1].", "It runs to 2030.")):
+        if n:
+            regenerate_question(history, conv.id)
+        history.add_message(conv.id, "user", "How long is the lease?")
+        ids.append(history.add_message(conv.id, "assistant", text).id)
+    history.choose_answer(ids[1])
+    enclave.close()
+
+    md_out, html_out = tmp_path / "lease.md", tmp_path / "lease.html"
+    try:
+        assert main(["conversations", "export", conv.id, "-o", str(md_out)]) == 0
+        assert main(["conversations", "export", conv.id, "-o", str(html_out)]) == 0
+        assert main(["conversations", "list", "-w", "Lease matter"]) == 0
+    finally:
+        for handler in logging.getLogger("app").handlers[:]:  # open_log's, for this home only
+            if isinstance(handler, logging.FileHandler):
+                logging.getLogger("app").removeHandler(handler)
+                handler.close()
+    md = md_out.read_text(encoding="utf-8")
+    assert "Five (5) years [1]." in md
+    assert "Five years." not in md and "2030" not in md
+    assert "## Answer (version 2 of 3)" in md
+    assert md.count("## Answer") == 2 and md.count("version ") == 1  # one answer had one version
+    assert md.count("How long is the lease?") == 2  # the title and the question, once
+    page = html_out.read_text(encoding="utf-8")
+    assert "Answer, version 2 of 3" in page and "Five (5) years" in page and "2030" not in page
+    out = capsys.readouterr().out
+    assert f"{conv.id}  {conv.updated_at[:4]}" in out and out.rstrip().endswith(
+        "How long is the lease?"
+    )
