@@ -44,6 +44,9 @@ from rag.store import VectorStore, WorkspaceLock
 from rag.types import Chunk, DocumentRecord, Hit, Outcome, ParsedDocument
 
 if TYPE_CHECKING:
+    from rag.storage import ManifestStore, VectorBackend, WorkspaceStorage, WriterLock
+
+if TYPE_CHECKING:
     from rag.embedder import Embedder
     from rag.extract import ExtractResult
     from rag.limits import ParseLimits
@@ -66,13 +69,21 @@ EMBED_GROUP = 64  # chunks embedded and written per step (cancel is checked betw
 
 
 class WorkspaceIndex:
-    """The index of one workspace folder `root`, using `embedder` for every vector."""
+    """The index of one workspace folder `root`, using `embedder` for every vector.
+
+    `WorkspaceIndex.on_storage` runs the same code on other storage (rag.storage: a shared
+    workspace's PostgreSQL manifest and Chroma server)."""
+
+    manifest: ManifestStore
+    store: VectorBackend
+    _writer: WriterLock
 
     def __init__(self, root: Path, embedder: Embedder) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder
         self._lock_file = WorkspaceLock(self.root / ".lock")
+        self._release: Callable[[], None] = self._lock_file.release
         self._writer = threading.RLock()
         self.before_commit: Callable[[str, int], None] | None = None  # test hook: (doc, ver)
         manifest: Manifest | None = None
@@ -89,6 +100,28 @@ class WorkspaceIndex:
                 manifest.close()
             self._lock_file.release()
             raise
+
+    @classmethod
+    def on_storage(
+        cls, storage: WorkspaceStorage, embedder: Embedder, *, label: str = "shared"
+    ) -> WorkspaceIndex:
+        """The index over `storage` (its manifest, vectors and writer lock), recovered as on
+        open. `label` names it where a folder would (`root`, for messages only)."""
+        index = cls.__new__(cls)
+        index.root = Path(label)
+        index.embedder = embedder
+        index._release = storage.release
+        index._writer = storage.writer
+        index.before_commit = None
+        index.manifest, index.store = storage.manifest, storage.store
+        try:
+            index.manifest.check_embedder(embedder.name, int(embedder.dimension))
+            index.store.check(int(embedder.dimension))
+            index.last_recovery = index.recover()
+        except BaseException:
+            index.close()
+            raise
+        return index
 
     def _open_store(self, *, trusted: bool) -> VectorStore:
         """Open root/chroma. A folder that this manifest did not write (a fresh manifest next
@@ -512,7 +545,7 @@ class WorkspaceIndex:
         with self._writer:
             self.store.close()
             self.manifest.close()
-            self._lock_file.release()
+        self._release()
 
     def __enter__(self) -> WorkspaceIndex:
         return self
