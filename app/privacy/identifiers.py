@@ -112,6 +112,7 @@ def _name_word_here(words: list[str], i: int) -> bool:
 
 
 _MONTH_NAMES = frozenset({"April", "May", "June", "August"})
+_STREET_WORDS = frozenset(name_words.STREET.split("|"))
 
 
 def _trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -120,12 +121,17 @@ def _trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:
     kept_end = start
     matches = list(re.finditer(r"[^\s]+", text[start:end]))
     words = [m.group() for m in matches]
+    mixed_case = any(c.islower() for c in text[start:end])
     for i, match in enumerate(matches):
         word = match.group().rstrip(",")
+        if mixed_case and i > 0 and word.isalpha() and word.isupper() and 2 <= len(word) <= 5:
+            break  # "Castellanos, GMC": an acronym after a mixed-case name ends it
         if word.strip('"“”').rstrip(".").title() in ORG_WORDS:
             return None
-        if word.strip('"“”').rstrip(".") in name_words.PLACES_NOT_REDACTED:
-            break
+        if word.strip('"“”').rstrip(".") in name_words.PLACES_NOT_REDACTED and not (
+            i + 1 < len(words) and _is_surname(words[i + 1].strip('"“”,.'))
+        ):
+            break  # "Florida", "Georgia": a state, unless a surname follows ("Jordan Blake")
         if _is_not_name(word) and not _name_word_here(words, i):
             break
         kept_end = start + match.start() + len(word)
@@ -160,13 +166,18 @@ def _satisfies(piece: str, need: _Need) -> bool:
         return False
     if need == "first":
         return _is_first_name(tokens[0])
-    if need == "pair":  # a given name (everyday word or not) and a known surname
+    if need == "pair":  # a capitalised word (a given name or not) and a known surname
         first, last = tokens[0], tokens[-1]
         return (
             len(tokens) >= 2
-            and (_is_first_name(first) or first in name_words.AMBIGUOUS_FIRST_NAMES)
+            and not first.isupper()
+            and not last.isupper()
+            and first not in NOT_NAMES
+            and first not in name_words.PLACES_NOT_REDACTED
             and _is_surname(last)
             and last not in name_words.COMMON_WORDS
+            and last not in _STREET_WORDS
+            and last.title() not in ORG_WORDS
         )
     if len(tokens) >= 2 and _is_surname(tokens[-1]) and tokens[-1] not in name_words.COMMON_WORDS:
         return True
@@ -224,7 +235,7 @@ _PAIR_RE = _lazy(
 _LOWER_CUE = (
     r"spoke (?:with|to)|talked (?:with|to)|call(?:ed)? (?:from|with)|phoned|per|pt|patient|client|"
     r"mr\.?|mrs\.?|ms\.?|dr\.?|states|daughter|son|wife|husband|mother|father|neighbou?r|"
-    r"with|from|to|by|for|visited|saw|seen"
+    r"with|from|to|by|for|visited|saw|seen|given by|met"
 )
 _LOWER_RE = _lazy(
     rf"\b(?P<cue>{_LOWER_CUE})[ \t]+(?P<name>[a-z][a-z'’-]+(?:[ ][a-z][a-z'’-]+){{0,4}})"
@@ -323,7 +334,13 @@ def _lowercase_names(text: str) -> Iterator[Detection]:
         kept = 0
         for i, word in enumerate(words):
             title = "-".join(p.title() for p in word.split("-"))
-            if title in common or title in NOT_NAMES or title in name_words.PLACES_NOT_REDACTED:
+            nxt = words[i + 1].title() if i + 1 < len(words) else ""
+            given_before_surname = i == 0 and nxt in last and nxt not in common
+            if (
+                (title in common and not given_before_surname)
+                or title in NOT_NAMES
+                or (title in name_words.PLACES_NOT_REDACTED)
+            ):
                 break
             if word in _PARTICLE_WORDS and i > 0 and i + 1 < len(words):
                 continue
@@ -439,7 +456,11 @@ _CAPTION_NO_RE = _lazy(r"(?m)^[ \t]*No\.[ \t]+" + _VALUE)
 
 _PATTERNS: tuple[tuple[str, int, str], ...] = (
     ("EMAIL", 5, r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
-    ("SSN", 7, r"\b\d{3}-\d{2}-\d{4}\b|\b[xX*]{3}-[xX*]{2}-\d{4}\b"),
+    (
+        "SSN",
+        7,
+        r"\b\d{3}-\d{2}-\d{4}\b|\b[xX*]{3}-[xX*]{2}-\d{4}\b|(?<![\d ])\d{3} \d{2} \d{4}(?![\d ]\d)",
+    ),
     ("CASE", 4, r"\b\d{1,2}:\d{2}-[a-z]{2,3}-\d{3,6}(?:-[A-Z]{2,4})*\b|\b\d{2}[A-Z]{2,3}\d{5,7}\b"),
     (
         "NATIONAL_ID",
@@ -577,5 +598,6 @@ def detect(text: str) -> list[Detection]:
         for m in regex.finditer(text):
             found.append(Detection(m.start(), m.end(), "ADDRESS", 5))
     found.extend(safe_harbor.detect_more(text))
+    found.extend(safe_harbor.localities_after(text, [d for d in found if d.kind == "ADDRESS"]))
     found.extend(detect_people(text))
     return found

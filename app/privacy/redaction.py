@@ -128,7 +128,9 @@ def _occurs(needle: str, haystack: str, letters_only: bool) -> bool:
     return False
 
 
-def _survives(original: str, lowered: Sequence[str], compacted: Sequence[str]) -> bool:
+def _survives(
+    original: str, texts: Sequence[str], lowered: Sequence[str], compacted: Sequence[str]
+) -> bool:
     """Whether `original` still stands in one of the (lower-cased) texts, also inside another
     token (a file name, a URL, a path, a user name: "_" and "." are no boundary), and, for a
     value with digits, also with its separators changed or dropped ("GB29 NWBK..." as
@@ -138,6 +140,11 @@ def _survives(original: str, lowered: Sequence[str], compacted: Sequence[str]) -
     if len(compact) < 4:
         return False
     has_digit = any(c.isdigit() for c in compact)
+    word = original.strip()
+    if not has_digit and word.title() in AMBIGUOUS_FIRST_NAMES | COMMON_WORDS:
+        # "Will", "Hope": the name's own spellings, never the everyday word ("we will", "hope")
+        forms = {word, word.title(), word.upper()}
+        return any(_occurs(f, t, letters_only=True) for f in forms for t in texts)
     for text in lowered:
         if _occurs(needle, text, letters_only=not has_digit):
             return True
@@ -286,7 +293,7 @@ class RedactionSession:
         lowered = [t.lower() for t in texts]
         compacted = [_NOT_ALNUM.sub("", t) for t in lowered]
         for original in self._originals.values():
-            if _survives(original, lowered, compacted):
+            if _survives(original, texts, lowered, compacted):
                 raise RedactionError(
                     "Redaction left an identifier in the outgoing text; nothing was sent."
                 )

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from app.privacy import gazetteer
+from app.privacy import gazetteer, name_words
 from app.privacy.detection import Detection, Lazy
 
 _UP = "A-ZÀ-ÖØ-ÞĀ-ſ"
@@ -70,7 +70,7 @@ _CUED: tuple[tuple[str, str], ...] = (
     ("LICENSE", r"DEA|(?:State )?Bar(?: No\.?| number| #)?|SRA|GMC|NMC|HCPC|GPhC|licen[cs]e|"
                 r"certificate|cert\.?|registration|credential|permit"),
     ("HEALTH_PLAN", r"Member|Subscriber|Policy|Group|Medicaid|Medicare|insurance|insurer|"
-                    r"health plan|plan|beneficiary(?: number)?|coverage|payer"),
+                    r"health plan|plan (?:ID|number|no\.?)|beneficiary(?: number)?|payer"),
     ("ID", r"user(?:name| name| ID)?|login|handle|screen name|employee|student|prisoner|inmate|"
            r"badge|ticket|claim|booking|confirmation|order|passenger|frequent flyer"),
 )  # fmt: skip
@@ -101,10 +101,10 @@ _POSTCODES = Lazy(
 _EU_STREET = Lazy(
     rf"\b\d{{1,4}}[A-Za-z]?,?[ \t]+(?i:calle|avenida|paseo|plaza|rue|avenue|boulevard|place|"
     rf"chemin|via|viale|corso|piazza|rua|travessa|largo|straße|strasse|weg|laan|straat)"
-    rf"(?:[ \t]+(?:de|del|la|las|los|des|du|de la|das|dos|do|da|di|della|delle|von|van|der|"
+    rf"(?:[ \t]+(?:(?:de la|della|delle|del|des|das|dos|las|los|von|van|der|de|du|la|do|da|di)\b|"
     rf"{_CAPW})){{1,4}}(?:,[ \t]*\d+º?[ \t]*[\w.]{{0,6}}\.?)?"
     rf"|\b(?:Calle|Avenida|Paseo|Plaza|Rue|rue|Via|Viale|Corso|Piazza|Rua|Travessa|Largo)"
-    rf"(?:[ \t]+(?:de|del|la|des|du|das|dos|do|da|di|della|{_CAPW})){{1,4}},?"
+    rf"(?:[ \t]+(?:(?:della|del|des|das|dos|de|la|du|do|da|di)\b|{_CAPW})){{1,4}},?"
     rf"[ \t]+\d{{1,4}}[A-Za-z]?\b"
     rf"|\b{_CAPW}(?:straße|strasse|weg|gasse|platz|allee|gracht|straat|laan|plein|kade|"
     rf"singel|dijk|steeg|vej|gatan|gata|veien)(?:[ \t]+\d{{1,4}}[a-z]?\b)?"
@@ -187,6 +187,8 @@ def _plain(text: str) -> Iterator[Detection]:
     for m in _AGE.finditer(text):
         group = "a" if m.group("a") else "b"
         yield Detection(m.start(group), m.end(group), "AGE", 6)
+    for m in _PLATE_CUED.finditer(text):
+        yield Detection(m.start("value"), m.end("value"), "VEHICLE", 6)
     for kind, regex in _CUED_RES:
         for m in regex.finditer(text):
             value = m.group("value")
@@ -195,6 +197,25 @@ def _plain(text: str) -> Iterator[Detection]:
             ):
                 continue  # "Group 2", "pump 5 mg": a number, not an identifier
             yield Detection(m.start("value"), m.end("value"), kind, 6)
+
+
+_PLATE_CUED = Lazy(
+    r"(?i:\b(?:plate|registration|reg\.?|car|vehicle|truck|van|motorcycle|tag)\b)"
+    r"(?:[ \t]*(?:#|:|No\.?|number|is|was)){0,2}[ \t]*"
+    r"(?P<value>(?=[A-Z0-9 -]*\d)(?=[A-Z0-9 -]*[A-Z])[A-Z0-9]{1,4}[ -]?[A-Z0-9]{1,4})\b"
+)
+_LOCALITY = Lazy(rf",[ \t]+(?P<place>{_PLACE_WORDS})(?=[ \t]*(?:[,.;)\n]|$))")
+
+
+def localities_after(text: str, addresses: list[Detection]) -> Iterator[Detection]:
+    """The town after a street ("..., Church Lane, Much Wenlock"): capitalised words between
+    a comma and the end of the clause, right after an address found another way."""
+    for d in addresses:
+        m = _LOCALITY.match(text, d.end)
+        if m and not _NOT_BARE_PLACE.match(text, m.end("place")):
+            words = m.group("place").split()
+            if not any(w in name_words.PLACES_NOT_REDACTED for w in words):
+                yield Detection(m.start("place"), m.end("place"), "ADDRESS", 3)
 
 
 def detect_more(text: str) -> list[Detection]:

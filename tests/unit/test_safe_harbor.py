@@ -203,3 +203,14 @@ def test_recall_on_the_safe_harbor_set_does_not_regress() -> None:
             ):
                 leaked += 1
     assert 1 - leaked / total >= 0.95
+
+
+def test_a_name_that_is_an_everyday_word_does_not_block_its_word(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session = RedactionSession()
+    session.placeholder_for("PERSON", "Will")
+    monkeypatch.setattr(redaction_module, "detect", lambda text: [])
+    session.redact_all(["The nurse will call tomorrow."])  # "will" the verb is not the name
+    with pytest.raises(RedactionError):
+        session.redact_all(["Ask Will about it."])
