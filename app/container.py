@@ -21,6 +21,7 @@ from app.paths import Paths
 from app.settings import Settings
 
 if TYPE_CHECKING:
+    from app.chat.servers import InferenceServers
     from app.frontier.keys import KeyStore
     from app.frontier.route import FrontierRoute
     from app.privacy.ledger import AuditLedger
@@ -80,12 +81,21 @@ class Enclave:
         return catalog
 
     @cached_property
+    def servers(self) -> InferenceServers:
+        """The organisation's inference servers named in the policy (app.chat.servers)."""
+        from app.chat.servers import InferenceServers
+
+        return InferenceServers(lambda: self.policy, lambda: self.keys, lambda: self.ledger)
+
+    @cached_property
     def engines(self) -> EngineManager:
         return EngineManager(
             self.catalog,
             n_ctx=self.settings.n_ctx,
             n_threads=self.settings.n_threads,
             n_gpu_layers=self.settings.n_gpu_layers,
+            servers=self.servers,
+            fallback_model=self.settings.default_model,
         )
 
     # -- documents -----------------------------------------------------------------------
@@ -133,6 +143,7 @@ class Enclave:
             config_dir=self.paths.config,
             cache_dir=self.paths.cache,
             config=RouterConfig(answer_tokens=self.settings.max_answer_tokens),
+            servers=lambda: self.servers.choices(),
         )
 
     @cached_property

@@ -148,9 +148,14 @@ class OpenAICompatibleClient:
         timeout_s: float = 60.0,
         connect_timeout_s: float = 10.0,
         ca_file: str | None = None,
+        verify: bool = True,
+        read_timeout_s: float | None = None,
     ) -> None:
         """`ca_file`: a PEM file of the CA to trust for this endpoint (an organisation's own
-        gateway); default: the system's trusted CAs."""
+        gateway); default: the system's trusted CAs. `verify=False` turns certificate checks
+        off (an administrator's explicit choice for an on-premises server). `timeout_s` is the
+        whole answer's deadline; `read_timeout_s` the longest silence between two pieces of
+        it (default: `timeout_s`)."""
         self.base = parse_base_url(base_url)
         self.ca_file = ca_file
         self.base_url = base_url.rstrip("/")
@@ -159,12 +164,16 @@ class OpenAICompatibleClient:
         self.api_version = api_version
         self.timeout_s = timeout_s
         self.connect_timeout_s = min(connect_timeout_s, timeout_s)
+        self.read_timeout_s = min(read_timeout_s or timeout_s, timeout_s)
+        self.verify = verify
         self._api_key = api_key
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleClient({self.base_url!r}, model={self.model!r}, api_key=<hidden>)"
 
     def _tls(self) -> ssl.SSLContext | bool:
+        if not self.verify:
+            return False
         if self.ca_file is None:
             return True
         try:
@@ -232,7 +241,7 @@ class OpenAICompatibleClient:
 
         deadline = time.monotonic() + self.timeout_s
         timeout = httpx.Timeout(
-            self.timeout_s, connect=self.connect_timeout_s, pool=self.connect_timeout_s
+            self.read_timeout_s, connect=self.connect_timeout_s, pool=self.connect_timeout_s
         )
         try:
             with (
@@ -321,7 +330,7 @@ def _read_answer(
         if on_text is not None and text:
             on_text(text)
         return finish
-    finish = "stop"
+    finish = ""
     buffer = b""
     for chunk in _until(chunks, deadline, cancel):
         buffer += chunk
@@ -332,7 +341,7 @@ def _read_answer(
                 continue  # comments, event names, keep-alives
             data_part = line[5:].strip()
             if data_part == b"[DONE]":
-                return finish
+                return finish or "stop"
             event = _json(data_part)
             if isinstance(event, dict) and "error" in event:
                 raise ServerError("The frontier model reported an error in the stream.")
@@ -343,6 +352,8 @@ def _read_answer(
                 pieces.append(text)
                 if on_text is not None:
                     on_text(text)
+    if not finish:  # neither [DONE] nor a finish reason: the server stopped mid-answer
+        raise ServerError("The answer stopped before its end (the connection closed mid-stream).")
     return finish
 
 

@@ -37,6 +37,7 @@ class GenerationStats:
     finish_reason: FinishReason
     trimmed_messages: int = 0  # oldest turns left out so the prompt fits the context window
     error: str = ""  # with finish_reason "error": what went wrong, in words (never content)
+    notice: str = ""  # for the answer's notices, e.g. a server that failed and who answered
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class StreamEvent:
 
     text: str = ""
     stats: GenerationStats | None = None
+    restart: bool = False  # the text streamed so far is void: the answer starts again here
 
     @property
     def done(self) -> bool:

@@ -22,6 +22,7 @@ from models.types import GenerationOptions, Message
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from app.chat.servers import InferenceServers
     from models.catalog import Health, ModelCatalog
     from models.engine import ChatEngine
     from models.types import ModelRecord
@@ -93,8 +94,15 @@ class EngineManager:
         n_gpu_layers: int,
         max_loaded: int = 2,
         factory: EngineFactory | None = None,
+        servers: InferenceServers | None = None,
+        fallback_model: str | None = None,
     ) -> None:
+        """`servers`: the policy's inference servers (app.chat.servers), models like the local
+        ones; when one fails, `fallback_model` (a local model) answers instead."""
         self._catalog = catalog
+        self._servers = servers
+        self._fallback_model = fallback_model
+        self._server_engines: dict[str, ChatEngine] = {}
         self._n_ctx = n_ctx
         self._n_threads = n_threads
         self._n_gpu_layers = n_gpu_layers
@@ -105,12 +113,16 @@ class EngineManager:
         self.notices: list[str] = []  # shown to the user (e.g. a GPU offload that fell back)
 
     def get(self, model_id: str) -> ChatEngine:
-        """The engine for `model_id`, loaded (on its own thread) if needed; blocks until ready."""
+        """The engine for `model_id`, loaded (on its own thread) if needed; blocks until ready.
+        An inference server's id gives its ServerEngine (nothing is loaded here)."""
         with self._lock:
-            engine = self._engines.get(model_id)
+            engine = self._engines.get(model_id) or self._server_engines.get(model_id)
             if engine is not None:
-                self._engines.move_to_end(model_id)
+                if model_id in self._engines:
+                    self._engines.move_to_end(model_id)
                 return engine
+        if self._is_server(model_id):
+            return self._server_engine(model_id)
         engine = self._factory(model_id)
         evicted: list[ChatEngine] = []
         with self._lock:
@@ -121,6 +133,30 @@ class EngineManager:
         for old in evicted:
             old.close()
         return engine
+
+    def _is_server(self, model_id: str) -> bool:
+        """A server's id that no installed local model shadows (a local model wins a clash)."""
+        if self._servers is None or model_id not in self._servers.ids():
+            return False
+        return all(record.id != model_id for record in self._catalog.list())
+
+    def _server_engine(self, model_id: str) -> ChatEngine:
+        assert self._servers is not None
+        fallback = self._fallback_model
+
+        def local() -> ChatEngine:
+            if fallback is None or self._is_server(fallback):
+                from models.errors import ModelError
+
+                raise ModelError(
+                    f"The team's inference server {model_id} did not answer and no local model "
+                    "is set to answer instead."
+                )
+            return self.get(fallback)
+
+        made: ChatEngine = self._servers.engine(model_id, local)
+        with self._lock:
+            return self._server_engines.setdefault(model_id, made)
 
     def take_notices(self) -> list[str]:
         """The notices not yet shown (each is returned once), e.g. a GPU offload that fell back."""
@@ -144,8 +180,9 @@ class EngineManager:
 
     def close(self) -> None:
         with self._lock:
-            engines = list(self._engines.values())
+            engines = [*self._engines.values(), *self._server_engines.values()]
             self._engines.clear()
+            self._server_engines.clear()
         for engine in engines:
             engine.close()
 

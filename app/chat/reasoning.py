@@ -226,6 +226,8 @@ def _generate(
     pieces: list[str] = []
     stats: GenerationStats | None = None
     for event in engine.generate(messages, options, cancel):
+        if event.restart:  # e.g. a server died mid-answer and the local model starts over
+            pieces.clear()
         if event.text:
             pieces.append(event.text)
         if event.stats is not None:
@@ -252,6 +254,7 @@ def total_stats(samples: Sequence[Sample], started: float) -> GenerationStats | 
         finish_reason=finish,
         trimmed_messages=max(s.trimmed_messages for s in stats),
         error=next((s.error for s in stats if s.error), ""),
+        notice=next((s.notice for s in stats if s.notice), ""),
     )
 
 
@@ -318,6 +321,8 @@ def _stream_one(
     pieces: list[str] = []
     stats: GenerationStats | None = None
     for event in engine.generate(messages, options, cancel):
+        if event.restart:  # the streamed draft is void (it is never shown as the answer)
+            pieces.clear()
         if event.text:
             pieces.append(event.text)
             yield Token(event.text)

@@ -198,6 +198,8 @@ class ChatService:
             else:
                 yield event
         assert result is not None
+        if result.stats is not None and result.stats.notice:  # e.g. a server fell back
+            load_notices.append(result.stats.notice)
         final = self._conclude(
             conv.id, question, result, route, lookup, engine.device, started, load_notices
         )

@@ -1,4 +1,9 @@
-"""`enclave models list|import|verify|remove`.
+"""`enclave models list|import|verify|remove|probe`.
+
+`list` shows the installed models and the organisation's inference servers that the
+administrator's policy names (with their host). `probe SERVER` (an id or a base URL) asks one
+of those servers the test question directly, without the local fallback; a URL the policy does
+not name is refused in one sentence and nothing is sent.
 
 `verify` re-hashes every model file, then asks each intact model a short probe question: a
 degenerate reply (empty, only punctuation, one token repeated) fails the model and the router
@@ -9,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,10 +22,13 @@ from app.cli.output import progress_line
 
 if TYPE_CHECKING:
     from app.container import Enclave
+    from models.engine import ChatEngine
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("models", help="list, import, verify or remove local models")
+    p = sub.add_parser(
+        "models", help="list, import, verify or remove local models; probe inference servers"
+    )
     msub = p.add_subparsers(dest="action", required=True)
     q = msub.add_parser("list")
     q.add_argument("--json", action="store_true")
@@ -40,6 +49,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q = msub.add_parser("remove")
     q.add_argument("model_id")
     q.set_defaults(func=cmd_remove)
+    q = msub.add_parser(
+        "probe", help="ask an inference server from the policy a test question (id or base URL)"
+    )
+    q.add_argument("server", help="the server's id in the policy, or its base URL")
+    q.set_defaults(func=cmd_probe)
 
 
 def _size(n: int) -> str:
@@ -58,7 +72,68 @@ def cmd_list(args: argparse.Namespace, enclave: Enclave) -> int:
                 f"{rec.id}  {','.join(rec.domains)}  {rec.quantization}  {_size(rec.size_bytes)}"
                 f"  ctx {rec.context_length}  licence {rec.licence}  ({rec.source}){unused}"
             )
+    _list_servers(enclave, as_json=args.json)
     return 0
+
+
+def _list_servers(enclave: Enclave, *, as_json: bool) -> None:
+    """The policy's inference servers, after the local models (a broken policy says why)."""
+    policy = enclave.policy
+    if policy.problem:
+        print(f"enclave: {policy.problem}", file=sys.stderr)
+    local = {rec.id for rec in enclave.catalog.list()}
+    for server in policy.inference_servers:
+        shadowed = server.id in local
+        if as_json:
+            print(json.dumps({
+                "id": server.id, "kind": "inference_server", "host": server.destination,
+                "base_url": server.base_url, "model": server.model,
+                "domains": list(server.domains), "tiers": list(server.tiers),
+                "redaction": server.redaction, "source": "organisation",
+                "shadowed_by_local_model": shadowed,
+            }))  # fmt: skip
+            continue
+        routes = ",".join(server.domains) or "-"
+        tiers = f"  tiers {','.join(server.tiers)}" if server.tiers else ""
+        note = "  NOT USED: an installed model has the same id" if shadowed else ""
+        print(
+            f"{server.id}  {routes}  inference server at {server.destination}  "
+            f"model {server.model}{tiers}  redaction {'on' if server.redaction else 'off'}  "
+            f"(organisation){note}"
+        )
+
+
+def cmd_probe(args: argparse.Namespace, enclave: Enclave) -> int:
+    """Ask the server the probe question; exit 1 when it does not answer in words."""
+    import time
+
+    from app.chat.engines import degenerate_reason, probe_reply
+    from models.remote_engine import RemoteEngineError
+
+    policy = enclave.policy
+    if "://" in args.server:
+        server = enclave.servers.engine_for_url(args.server, _no_fallback).server
+    else:
+        server = policy.inference_server(args.server)
+    started = time.monotonic()
+    try:
+        engine = enclave.servers.remote(server)
+        try:
+            reason = degenerate_reason(probe_reply(engine))
+        finally:
+            engine.close()
+    except RemoteEngineError as exc:
+        reason = str(exc)
+    if reason:
+        print(f"FAILED  {server.id} at {server.destination}: {reason}")
+        return 1
+    seconds = time.monotonic() - started
+    print(f"    ok  {server.id} at {server.destination} answered in {seconds:.1f} s")
+    return 0
+
+
+def _no_fallback() -> ChatEngine:
+    raise AssertionError("a probe never falls back to a local model")
 
 
 def cmd_import(args: argparse.Namespace, enclave: Enclave) -> int:

@@ -48,7 +48,8 @@ HEAD_SUFFIX = ".head.json"  # ledger.jsonl -> ledger.head.json
 
 # The only fields a line may hold: ids, counts, hashes, routes. No free text from the user.
 _ALLOWED_FIELDS = {
-    "kind",  # "egress" (a socket or DNS attempt seen by the guard) or "frontier_call"
+    "kind",  # "egress" (a socket or DNS attempt seen by the guard), "frontier_call" or
+    # "inference_call" (the organisation's own inference server, app.chat.servers)
     "workspace",
     "destination",  # host:port
     "connection",  # "connect" or "dns" for egress lines
@@ -240,7 +241,7 @@ class _Tally:
                 self.pending.setdefault(entry.get("workspace"), []).append((self.entries, entry))
             else:
                 self.refused += 1
-        elif kind == "frontier_call":
+        elif kind in ("frontier_call", "inference_call"):
             self.pending.pop(entry.get("workspace"), None)  # its connections belong to it
             if not entry.get("allowed"):
                 self.refused += 1

@@ -25,8 +25,21 @@ Example::
         "workspaces": ["clinic-notes"],
         "max_chunks": 4,
         "timeout_s": 60
-      }
+      },
+      "inference_servers": [
+        {"id": "team-70b", "base_url": "https://llm.hospital.internal:8000/v1",
+         "model": "llama-3.1-70b-instruct", "label": "Team 70B", "domains": ["clinical"],
+         "tiers": ["verify"], "ca_file": "/etc/ssl/certs/hospital-root-ca.pem"}
+      ]
     }
+
+`inference_servers` are the organisation's own OpenAI-compatible servers on its network (vLLM,
+llama.cpp's server): models in the portfolio like local ones (app.chat.servers), routed to by
+domain or tier, distinct from the frontier route. Redaction is the administrator's choice
+(`"redaction": true`), off by default; review before sending is not available for them (a
+request that must be reviewed belongs on a frontier endpoint). Plain http is accepted off
+loopback only with `"allow_http": true`; `verify_tls: false` turns certificate checks off.
+A server that needs a key (`"requires_key": true`) reads it from the OS keyring under its id.
 """
 
 from __future__ import annotations
@@ -38,7 +51,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from app.errors import EnclaveError
 from app.privacy.egress import is_loopback
@@ -114,6 +134,67 @@ class _FrontierModel(BaseModel):
         return value
 
 
+ServerDomain = Literal["clinical", "legal", "general"]
+ServerTier = Literal["direct", "reasoning", "self_consistency", "verify"]
+
+
+class _ServerModel(BaseModel):
+    """One on-premises inference server (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    base_url: str
+    model: str = Field(min_length=1)
+    label: str = ""
+    domains: list[ServerDomain] = Field(default_factory=list)
+    tiers: list[ServerTier] = Field(default_factory=list)
+    verify_tls: bool = True
+    ca_file: str | None = None
+    requires_key: bool = False
+    allow_http: bool = False
+    redaction: bool = False
+    review: bool = False
+    context_length: int = Field(8192, ge=512, le=1_048_576)
+    connect_timeout_s: float = Field(5.0, gt=0, le=120)
+    read_timeout_s: float = Field(60.0, gt=0, le=600)
+    timeout_s: float = Field(300.0, gt=0, le=3600)
+
+    @field_validator("review")
+    @classmethod
+    def _no_review(cls, value: bool) -> bool:
+        if value:
+            raise ValueError(
+                "review before sending is not available for an on-premises server; set it to "
+                "false, or approve the server as a frontier endpoint, whose requests are "
+                "always reviewed"
+            )
+        return value
+
+    @field_validator("ca_file")
+    @classmethod
+    def _check_ca_file(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_absolute():
+            raise ValueError("ca_file must be an absolute path to a PEM file")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_url(cls, value: str) -> str:
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_url(self) -> _ServerModel:
+        base = parse_base_url(self.base_url)  # ValueError: not http(s), credentials, query...
+        if base.scheme == "http" and not is_loopback(base.host) and not self.allow_http:
+            raise ValueError(
+                f"{self.base_url!r} is plain http: use https, or set allow_http to true to "
+                "accept unencrypted traffic on your network"
+            )
+        if self.ca_file is not None and (base.scheme == "http" or not self.verify_tls):
+            raise ValueError("ca_file needs an https base_url with verify_tls left true")
+        return self
+
+
 class _ServeModel(BaseModel):
     """`"serve": {"listen": ["10.20.0.5"]}`: the addresses (IP literals: one LAN interface, or
     "0.0.0.0" for every IPv4 interface) that `enclave serve` may listen on besides loopback.
@@ -137,6 +218,19 @@ class _PolicyModel(BaseModel):
     version: Literal[1] = 1
     frontier: _FrontierModel = Field(default_factory=_FrontierModel)
     serve: _ServeModel = Field(default_factory=_ServeModel)
+    inference_servers: list[_ServerModel] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_server_ids(self) -> _PolicyModel:
+        ids = [s.id for s in self.inference_servers]
+        if len(ids) != len(set(ids)):
+            raise ValueError("inference server ids must be unique")
+        shared = set(ids) & {e.id for e in self.frontier.endpoints}
+        if shared:
+            raise ValueError(
+                f"{sorted(shared)[0]!r} names both an inference server and a frontier endpoint"
+            )
+        return self
 
 
 @dataclass(frozen=True)
@@ -166,6 +260,39 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class InferenceServer:
+    """One approved on-premises OpenAI-compatible server: a model of the portfolio."""
+
+    id: str
+    base_url: str
+    model: str
+    label: str = ""
+    domains: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    verify_tls: bool = True
+    ca_file: str | None = None
+    requires_key: bool = False
+    allow_http: bool = False
+    redaction: bool = False
+    context_length: int = 8192
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 60.0
+    timeout_s: float = 300.0
+
+    @property
+    def host(self) -> str:
+        return parse_base_url(self.base_url).host
+
+    @property
+    def port(self) -> int:
+        return parse_base_url(self.base_url).port
+
+    @property
+    def destination(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
 class Policy:
     """The administrator's decision. Immutable: build it with load_policy() or parse_policy()."""
 
@@ -179,6 +306,7 @@ class Policy:
     source: Path | None = None  # the file it came from; None for the built-in default
     problem: str | None = None  # set when a policy file exists but could not be used
     serve_listen: frozenset[str] = field(default_factory=frozenset)  # serve.listen
+    inference_servers: tuple[InferenceServer, ...] = ()  # on-premises models (not frontier)
 
     @classmethod
     def closed(cls, source: Path | None = None, problem: str | None = None) -> Policy:
@@ -230,6 +358,26 @@ class Policy:
             )
         return endpoint
 
+    def inference_server(self, server_id: str) -> InferenceServer:
+        """The approved on-premises server with this id, or PolicyRefusal."""
+        for server in self.inference_servers:
+            if server.id == server_id:
+                return server
+        raise PolicyRefusal(
+            f"{server_id!r} is not an inference server approved by your administrator's policy."
+        )
+
+    def check_server_url(self, base_url: str) -> InferenceServer:
+        """The approved on-premises server at this exact base URL, or PolicyRefusal."""
+        wanted = base_url.strip().rstrip("/")
+        for server in self.inference_servers:
+            if server.base_url == wanted:
+                return server
+        raise PolicyRefusal(
+            f"{wanted} is not an approved inference server, so Enclave sends nothing to it; "
+            "only your administrator's policy can approve one."
+        )
+
     def allows_listen(self, host: str) -> bool:
         """May `enclave serve` listen on `host`? Loopback always; another address only when
         this (usable) policy lists it in serve.listen."""
@@ -270,7 +418,8 @@ def parse_policy(data: Any, source: Path | None = None) -> Policy:
         model = _PolicyModel.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: "
+            + str(err["msg"]).removeprefix("Value error, ")
             for err in exc.errors()
         )
         raise PolicyError(f"{where} is invalid: {problems}") from exc
@@ -285,7 +434,14 @@ def parse_policy(data: Any, source: Path | None = None) -> Policy:
         timeout_s=frontier.timeout_s,
         source=source,
         serve_listen=frozenset(model.serve.listen),
+        inference_servers=tuple(_server(s) for s in model.inference_servers),
     )
+
+
+def _server(model: _ServerModel) -> InferenceServer:
+    data = model.model_dump(exclude={"review"})
+    data.update(domains=tuple(data["domains"]), tiers=tuple(data["tiers"]))
+    return InferenceServer(**data)
 
 
 def load_policy(paths: Paths, environ: dict[str, str] | None = None) -> Policy:

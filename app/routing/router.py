@@ -72,6 +72,7 @@ class Route:
     choice: Choice = "auto"
     overrides: tuple[str, ...] = ()  # what the user set by hand: "model", "domain", "tier", ...
     router_ms: float | None = None
+    server: str | None = None  # host:port when the model is the team's inference server
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -112,6 +113,8 @@ class ModelChoice:
     domains: tuple[str, ...]
     size_bytes: int = 0
     loaded: bool = False
+    tiers: tuple[str, ...] = ()  # an inference server can take these tiers (any domain it lists)
+    host: str = ""  # host:port of an inference server (app.chat.servers); "" for a local model
 
 
 @dataclass(frozen=True)
@@ -165,15 +168,28 @@ def question_type(question: str) -> QuestionType:
 
 
 def choose_model(domain: str, models: Sequence[ModelChoice], default_model: str) -> tuple[str, str]:
-    """The specialist for `domain` and why: a model listing the domain, the most specialised
-    first (fewest domains), then one already loaded, then the smallest; else the default."""
+    """The specialist for `domain` and why: a model listing the domain, the team's inference
+    server first (the administrator registered it), then the most specialised (fewest domains),
+    then one already loaded, then the smallest; else the default."""
     candidates = [m for m in models if domain in m.domains]
     if not candidates:
         return default_model, f"no model is registered for {domain}: default {default_model}"
-    best = min(candidates, key=lambda m: (len(m.domains), not m.loaded, m.size_bytes, m.id))
+    best = min(
+        candidates, key=lambda m: (not m.host, len(m.domains), not m.loaded, m.size_bytes, m.id)
+    )
+    if best.host:
+        return best.id, f"{best.id}, the team's inference server at {best.host}, takes {domain}"
     if best.id == default_model and len(candidates) == 1:
         return best.id, f"{best.id} covers {domain}"
     return best.id, f"{best.id} is the {domain} specialist"
+
+
+def server_for_tier(tier: str, domain: str, models: Sequence[ModelChoice]) -> ModelChoice | None:
+    """The inference server registered for this tier (and this domain, if it lists domains)."""
+    for m in models:
+        if m.host and tier in m.tiers and (not m.domains or domain in m.domains):
+            return m
+    return None
 
 
 def decide(
@@ -250,6 +266,10 @@ def decide(
         if overrides.samples:
             set_by_user.append("samples")
     budget = config.reasoning_tokens if tier == "reasoning" else config.answer_tokens
+    if "model" not in set_by_user and (server := server_for_tier(tier, domain, models)):
+        model_id = server.id
+        reasons.append(f"tier {tier} goes to {server.id}, the team's inference server")
+    hosts = {m.id: m.host for m in models if m.host}
     # 3. would the frontier route help, and may it be used?
     weak = support is None or support < config.weak_support
     helpful = weak and overrides.choice != "quick"  # Quick: the user wants no detour
@@ -278,6 +298,7 @@ def decide(
         frontier_allowed=allowed,
         choice=overrides.choice,
         overrides=tuple(set_by_user),
+        server=hosts.get(model_id),
     )
 
 
@@ -418,10 +439,12 @@ def build_router(
     config_dir: Path,
     cache_dir: Path,
     config: RouterConfig | None = None,
+    servers: Callable[[], Sequence[ModelChoice]] = lambda: (),
 ) -> Router:
     """The app's router: the classifier is built on first use from the shared embedder (its
     example vectors cached under `cache_dir`), with the organisation's own examples from
-    `config_dir/routing_examples.jsonl` when that file exists."""
+    `config_dir/routing_examples.jsonl` when that file exists. `servers`: the policy's
+    inference servers as router entries (app.chat.servers.InferenceServers.choices)."""
     from app.routing.domains import EXAMPLES_FILENAME, DomainClassifier, load_examples
 
     lock = threading.Lock()
@@ -438,7 +461,20 @@ def build_router(
 
     return Router(
         classifier=classifier,
-        models=lambda: model_choices(catalog.routable(), loaded()),
+        models=lambda: _portfolio(model_choices(catalog.routable(), loaded()), servers),
         policy=policy,
         config=config or RouterConfig(),
     )
+
+
+def _portfolio(
+    local: list[ModelChoice], servers: Callable[[], Sequence[ModelChoice]]
+) -> list[ModelChoice]:
+    """Local models and inference servers; a broken policy gives no servers, and an installed
+    model shadows a server of the same id."""
+    try:
+        remote = list(servers())
+    except Exception:  # a policy that cannot be read never adds a destination
+        remote = []
+    ids = {m.id for m in local}
+    return [*local, *(m for m in remote if m.id not in ids)]

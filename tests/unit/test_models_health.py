@@ -20,6 +20,7 @@ import pytest
 import models.catalog as catalog_mod
 from app.chat.engines import EngineManager, degenerate_reason
 from app.cli import models as models_cli
+from app.privacy.policy import Policy
 from app.routing.router import Overrides, build_router
 from models.catalog import ModelCatalog
 from models.errors import DegenerateModelError, ModelChangedError
@@ -151,7 +152,7 @@ def test_models_verify_probes_again_and_clears_or_sets_the_verdict(
 ) -> None:
     catalog = _catalog(tmp_path, "general-m", "law-m")
     manager = Manager(catalog, {"general-m": "Paris is the capital.", "law-m": "the " * 12})
-    enclave = SimpleNamespace(catalog=catalog, engines=manager)
+    enclave = SimpleNamespace(catalog=catalog, engines=manager, policy=Policy.closed())
     args = argparse.Namespace(model_id=None)
     assert models_cli.cmd_verify(args, enclave) == 1  # type: ignore[arg-type]
     out = capsys.readouterr().out

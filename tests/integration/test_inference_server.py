@@ -1,0 +1,373 @@
+"""The organisation's inference server as a model of the portfolio, with real components.
+
+`python -m llama_cpp.server` serves the embedded SmolLM2 GGUF on loopback with an API key; a
+small streaming proxy (stdlib http.server) in front of it records every request body and the
+answer it streamed back, and can kill the server (SIGKILL) in the middle of an answer. The
+server is named in a real policy file; the real embedder, real chromadb on disk, the real
+local model through llama.cpp (the fallback), the real ledger on disk and the real egress
+guard (installed by tests/conftest.py) are used throughout.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.chat.service import AskOptions, ChatAnswer, Token
+from app.container import Enclave
+from app.frontier.keys import KeyStore
+from app.paths import Paths
+from app.privacy.egress import GUARD
+from app.privacy.policy import PolicyRefusal
+from app.settings import Settings
+from models.types import CancelToken
+from rag.types import Page, ParsedDocument
+from tests.integration.cli_helpers import enclave as run_enclave
+from tests.integration.cli_helpers import json_lines
+from tests.llama_server import llama_server
+
+pytestmark = pytest.mark.slow
+
+API_KEY = "sk-team-server-5a4b3c2d1e"
+NOTE = (
+    "Discharge summary. The patient was admitted with a deep vein thrombosis of the left leg. "
+    "Enoxaparin 80 mg was given subcutaneously every 12 hours, then warfarin was started with a "
+    "target INR of 2 to 3. The patient has a documented allergy to penicillin. Follow-up in the "
+    "anticoagulation clinic is arranged in one week."
+)
+QUESTION = "What dose of enoxaparin was given to the patient?"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class StreamingProxy:
+    """Forwards to a llama server as the answer streams; records what passed; can kill it."""
+
+    upstream: int
+    process: subprocess.Popen[bytes] | None = None
+    port: int = 0
+    bodies: list[bytes] = field(default_factory=list)
+    replies: list[bytes] = field(default_factory=list)
+    allowances: list[int] = field(default_factory=list)  # egress allowances open on arrival
+    kill_after: int | None = None  # SIGKILL the server after this many streamed events
+    killed: bool = False
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def answer_text(self, n: int = -1) -> str:
+        """The answer text inside a recorded SSE reply (read independently of the client)."""
+        text = []
+        for line in self.replies[n].decode().splitlines():
+            if line.startswith("data: {"):
+                for choice in json.loads(line[6:]).get("choices", []):
+                    text.append((choice.get("delta") or {}).get("content") or "")
+        return "".join(text)
+
+
+def _handler(proxy: StreamingProxy) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            proxy.bodies.append(body)
+            proxy.allowances.append(GUARD.open_allowances)
+            upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=120)
+            forward = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            upstream.request("POST", self.path, body=body, headers=forward)
+            reply = upstream.getresponse()
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.getheader("Content-Type", "text/plain"))
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            raw, events = b"", 0
+            while True:
+                try:
+                    line = reply.readline()
+                except (OSError, http.client.HTTPException):
+                    line = b""
+                if not line:
+                    break
+                raw += line
+                events += line.startswith(b"data:")
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+                self.wfile.flush()
+                if proxy.kill_after is not None and events >= proxy.kill_after:
+                    assert proxy.process is not None
+                    os.kill(proxy.process.pid, signal.SIGKILL)  # the server dies mid-answer
+                    proxy.process.wait()
+                    proxy.killed = True
+                    break
+            proxy.replies.append(raw)
+            if proxy.killed:  # a dead server sends no end: the connection just drops
+                self.close_connection = True
+                return
+            self.wfile.write(b"0\r\n\r\n")
+
+    return Handler
+
+
+def _start_proxy(proxy: StreamingProxy) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(proxy))
+    proxy.port = int(server.server_address[1])
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _ready(port: int) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    conn.request("GET", "/v1/models", headers={"Authorization": f"Bearer {API_KEY}"})
+    return conn.getresponse().status == 200
+
+
+@contextmanager
+def _served(model: Path) -> Iterator[StreamingProxy]:
+    """A real llama server with a key, behind a streaming proxy."""
+    port = _free_port()
+    with llama_server(
+        model, "127.0.0.1", port, lambda: _ready(port), extra=("--api_key", API_KEY)
+    ) as process:
+        proxy = StreamingProxy(upstream=port, process=process)
+        server = _start_proxy(proxy)
+        try:
+            yield proxy
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+def _server_entry(server_id: str, base_url: str, **extra: Any) -> dict[str, Any]:
+    return {"id": server_id, "base_url": base_url, "model": "smollm2", "requires_key": True,
+            "connect_timeout_s": 3, "read_timeout_s": 30, "timeout_s": 120, **extra}  # fmt: skip
+
+
+@dataclass
+class Setup:
+    enclave: Enclave
+    team: StreamingProxy
+    dying_port: int  # the proxy the "dying" server entry points at
+    down_port: int  # nothing listens there
+    home: Path
+
+
+@pytest.fixture(scope="module")
+def setup(
+    tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path, real_embedder: Any
+) -> Iterator[Setup]:
+    home = tmp_path_factory.mktemp("team-server-home")
+    with _served(smollm2_path) as team:
+        dying_port, down_port = _free_port(), _free_port()
+        policy = home / "policy.json"
+        policy.write_text(json.dumps({"version": 1, "inference_servers": [
+            _server_entry("team", team.base_url, domains=["clinical"], label="Team server"),
+            _server_entry("dying", f"http://127.0.0.1:{dying_port}/v1"),
+            _server_entry("down", f"http://127.0.0.1:{down_port}/v1"),
+        ]}))  # fmt: skip
+        mp = pytest.MonkeyPatch()
+        mp.setenv("ENCLAVE_POLICY", str(policy))
+        paths = Paths.from_env({"ENCLAVE_HOME": str(home)})
+        settings = Settings(n_threads=1, max_answer_tokens=24, n_ctx=2048)
+        enc = Enclave(paths, settings, embedder=real_embedder)
+        assert enc.policy.problem is None and len(enc.policy.inference_servers) == 3
+        keys = KeyStore()
+        if keys.status().secure:  # a developer's desktop: keep the test off the real keyring
+            keys = KeyStore(backend=object())
+        for server_id in ("team", "dying", "down"):
+            keys.keep_for_session(server_id, API_KEY)
+        enc.keys = keys
+        ws = enc.workspaces.create("Ward 7")
+        report = enc.index(ws).ingest_parsed(
+            ws.folder / "discharge.txt", ParsedDocument(NOTE, [Page(1, 0, len(NOTE))])
+        )
+        assert report.outcome == "indexed", report
+        try:
+            yield Setup(enc, team, dying_port, down_port, home)
+        finally:
+            enc.close()
+            mp.undo()
+
+
+def _ask(setup: Setup, **options: Any) -> tuple[list[Any], ChatAnswer]:
+    ws = setup.enclave.workspaces.get("Ward 7")
+    cancel = options.pop("cancel", None)
+    events = list(setup.enclave.chat.ask(ws, QUESTION, AskOptions(**options), cancel=cancel))
+    assert isinstance(events[-1], ChatAnswer)
+    return events, events[-1]
+
+
+def _calls(setup: Setup, server_id: str) -> list[dict[str, Any]]:
+    return [
+        e for e in setup.enclave.ledger.entries()
+        if e.get("kind") == "inference_call" and e.get("endpoint") == server_id
+    ]  # fmt: skip
+
+
+# -- the tests --------------------------------------------------------------------------------
+def test_a_clinical_question_is_routed_to_the_team_server_and_answered_there(
+    setup: Setup,
+) -> None:
+    team = setup.team
+    before = len(team.bodies)
+    events, answer = _ask(setup, choice="quick")
+    host = f"127.0.0.1:{team.port}"
+
+    # routed there by the domain classifier, and answered there
+    assert answer.route.domain == "clinical"
+    assert answer.route.model_id == "team" and answer.route.server == host
+    assert any("team's inference server" in r for r in answer.route.reasons)
+    assert answer.device == f"inference server {host}"
+    assert len(team.bodies) == before + 1
+    sent = json.loads(team.bodies[-1])
+    assert sent["model"] == "smollm2" and sent["stream"] is True
+    assert QUESTION in sent["messages"][-1]["content"]
+    assert "Enoxaparin 80 mg" in sent["messages"][-1]["content"]  # the sources went with it
+    streamed = "".join(e.text for e in events if isinstance(e, Token))
+    assert streamed.strip() and streamed == team.answer_text()  # the server's own words
+    assert answer.draft.strip() == team.answer_text().strip()
+    assert not any("did not answer" in n or "stopped" in n for n in answer.notices)
+    # the pipeline above the engine is unchanged: evidence first, checked, cited
+    assert answer.evidence and "Enoxaparin 80 mg" in answer.evidence[0].quote
+    assert answer.citations and answer.evidence[0].document == "discharge.txt"
+    # the egress guard allowed the host while the call was in flight, and only then
+    assert team.allowances[-1] >= 1 and GUARD.open_allowances == 0
+    # the ledger has the call with its host, its bytes and the body's hash
+    call = _calls(setup, "team")[-1]
+    assert call["destination"] == host and call["allowed"] is True
+    assert call["outcome"] == "answered" and call["model"] == "smollm2"
+    assert call["bytes_out"] == len(team.bodies[-1]) and call["bytes_in"] > 0
+    assert setup.enclave.ledger.verify().ok
+
+
+def test_the_server_killed_mid_answer_falls_back_to_the_local_model(
+    setup: Setup, smollm2_path: Path
+) -> None:
+    port = _free_port()
+    with llama_server(
+        smollm2_path, "127.0.0.1", port, lambda: _ready(port), extra=("--api_key", API_KEY)
+    ) as process:
+        dying = StreamingProxy(upstream=port, process=process, kill_after=4)
+        proxy = ThreadingHTTPServer(("127.0.0.1", setup.dying_port), _handler(dying))
+        dying.port = setup.dying_port
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        try:
+            events, answer = _ask(setup, choice="quick", model_id="dying")
+        finally:
+            proxy.shutdown()
+            proxy.server_close()
+    assert dying.killed and process.poll() is not None  # it really died, mid-answer
+    partial = dying.answer_text()
+    streamed = "".join(e.text for e in events if isinstance(e, Token))
+    assert partial and streamed.startswith(partial)  # the server had begun to answer
+    notice = (
+        "The team's inference server at 127.0.0.1 did not answer; answered by the local model "
+        "(it stopped in the middle of its answer"
+    )
+    assert any(n.startswith(notice) for n in answer.notices), answer.notices
+    assert answer.device == "CPU"  # the local model answered
+    assert answer.route.model_id == "dying"
+    assert answer.evidence and "Enoxaparin 80 mg" in answer.evidence[0].quote
+    assert not answer.cancelled and answer.stats is not None
+    assert answer.stats.completion_tokens > 0
+    call = _calls(setup, "dying")[-1]
+    assert call["destination"] == f"127.0.0.1:{setup.dying_port}"
+    assert call["outcome"] != "answered" and call["bytes_out"] == len(dying.bodies[-1])
+    assert GUARD.open_allowances == 0
+
+
+def test_a_server_that_is_down_falls_back_with_the_notice(setup: Setup) -> None:
+    _, answer = _ask(setup, choice="quick", model_id="down")
+    notice = "The team's inference server at 127.0.0.1 did not answer; answered by the local model"
+    assert any(n.startswith(notice) for n in answer.notices), answer.notices
+    assert answer.device == "CPU" and answer.evidence
+    call = _calls(setup, "down")[-1]
+    assert call["destination"] == f"127.0.0.1:{setup.down_port}"
+    assert call["outcome"] == "unreachable" and call["bytes_out"] == 0
+
+
+def test_stop_cancels_the_server_answer_without_falling_back(setup: Setup) -> None:
+    ws = setup.enclave.workspaces.get("Ward 7")
+    cancel = CancelToken()
+    events = []
+    for event in setup.enclave.chat.ask(ws, QUESTION, AskOptions(choice="quick"), cancel=cancel):
+        events.append(event)
+        if isinstance(event, Token):
+            cancel.cancel()  # the window's Stop, or Ctrl-C in the terminal
+    answer = events[-1]
+    assert isinstance(answer, ChatAnswer) and answer.cancelled
+    assert answer.route.model_id == "team"
+    assert not any("local model" in n for n in answer.notices)
+    assert _calls(setup, "team")[-1]["outcome"] in ("cancelled", "answered")
+    assert GUARD.open_allowances == 0 or _wait_closed()
+
+
+def _wait_closed() -> bool:
+    import time
+
+    deadline = time.monotonic() + 10
+    while GUARD.open_allowances and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return GUARD.open_allowances == 0
+
+
+def test_a_url_not_in_the_policy_is_refused_in_one_sentence(setup: Setup) -> None:
+    with pytest.raises(PolicyRefusal) as caught:
+        setup.enclave.servers.engine_for_url("http://127.0.0.1:9/v1", lambda: None)  # type: ignore[arg-type, return-value]
+    message = str(caught.value)
+    assert message == (
+        "http://127.0.0.1:9/v1 is not an approved inference server, so Enclave sends nothing to "
+        "it; only your administrator's policy can approve one."
+    )
+    refused = [e for e in setup.enclave.ledger.entries() if e.get("outcome") == "refused_by_policy"]
+    assert refused[-1]["destination"] == "127.0.0.1:9" and refused[-1]["allowed"] is False
+
+
+def test_the_cli_lists_the_server_with_its_host_probes_it_and_refuses_others(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_home = setup.home
+    monkeypatch.setenv("ENCLAVE_POLICY", str(env_home / "policy.json"))
+    listed = run_enclave(env_home, "models", "list").stdout
+    host = f"127.0.0.1:{setup.team.port}"
+    line = next(line for line in listed.splitlines() if line.startswith("team "))
+    assert f"inference server at {host}" in line and "clinical" in line
+    rows = json_lines(run_enclave(env_home, "models", "list", "--json").stdout)
+    team = next(r for r in rows if r["id"] == "team")
+    assert team["kind"] == "inference_server" and team["host"] == host
+
+    refused = run_enclave(env_home, "models", "probe", "http://10.20.30.40:8000/v1", check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "enclave: http://10.20.30.40:8000/v1 is not an approved inference server, so Enclave "
+        "sends nothing to it; only your administrator's policy can approve one."
+    )
+    assert "Traceback" not in refused.stderr and refused.stdout == ""
+
+    # a server that needs a key, in a process with none stored: one line, exit 1, nothing sent
+    sent_before = len(setup.team.bodies)
+    no_key = run_enclave(env_home, "models", "probe", "team", check=False)
+    assert no_key.returncode == 1 and "Traceback" not in no_key.stderr
+    assert no_key.stdout.strip() == f"FAILED  team at {host}: No API key is stored for team."
+    assert len(setup.team.bodies) == sent_before
