@@ -1,18 +1,20 @@
 """One file -> exactly one outcome: ok, ok with warnings, rejected, or needs a password.
 
-`extract()` runs on the caller's thread and blocks until the file is parsed. PDF, DOCX and HTML
-are parsed in a separate worker process (rag.parse_worker) limited in time, memory and CPU, so
-a damaged or hostile file cannot crash or hang the app: a worker that runs past
+`extract()` runs on the caller's thread and blocks until the file is parsed. PDF, DOCX, HTML
+and images are parsed in a separate worker process (rag.parse_worker) limited in time, memory
+and CPU, so a damaged or hostile file cannot crash or hang the app: a worker that runs past
 `limits.timeout_s` is killed. (HTML goes there too: html.parser has had quadratic cases on
-malformed markup, e.g. CVE-2025-6069.) TXT and MD are decoded in-process, bounded by the
-file-size and character limits. Every rejection carries a reason a person understands; "ok"
-always comes with text that has at least one non-space character, so it always yields chunks.
+malformed markup, e.g. CVE-2025-6069.) Scanned PDF pages and images (PNG, JPEG, TIFF) are read
+by OCR in that worker. TXT and MD are decoded in-process, bounded by the file-size and character
+limits. Every rejection carries a reason a person understands; "ok" always comes with text that
+has at least one non-space character, so it always yields chunks.
 
 What a file is, is decided by its contents before its name: a file that starts with `%PDF-` is
-read as a PDF, a zip package with Word parts as a Word file, and one that starts with
-`<!DOCTYPE html` or `<html` as HTML, whatever its name says (a warning says so when the name
-says otherwise). Other files are read by their extension; a file without one is refused. Only
-regular files are opened, and never in a way that could wait (a pipe is not read).
+read as a PDF, a zip package with Word parts as a Word file, one that starts with
+`<!DOCTYPE html` or `<html` as HTML, and a PNG, JPEG or TIFF signature as an image, whatever
+its name says (a warning says so when the name says otherwise). Other files are read by their
+extension; a file without one is refused. Only regular files are opened, and never in a way
+that could wait (a pipe is not read).
 """
 
 from __future__ import annotations
@@ -41,10 +43,22 @@ _KINDS = {
     ".markdown": "text",
     ".html": "html",
     ".htm": "html",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
 }
 SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(_KINDS)
-_WORKER_KINDS = frozenset({"pdf", "docx", "html"})
-_KIND_WORDS = {"pdf": "PDF", "docx": "Word document", "html": "web page (HTML)", "text": "text"}
+_WORKER_KINDS = frozenset({"pdf", "docx", "html", "image"})
+_KIND_WORDS = {
+    "pdf": "PDF",
+    "docx": "Word document",
+    "html": "web page (HTML)",
+    "text": "text",
+    "image": "image",
+}
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 _SNIFF_HEAD = 1024
 _ZIP_TAIL = 256 * 1024  # the end of a zip, where its directory names the members
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -52,7 +66,7 @@ _HTML_STARTS = (b"<!doctype html", b"<html")
 _LEADING_SPACE = b"\xef\xbb\xbf \t\r\n\f"
 NO_EXTENSION = (
     "Unsupported file type (the name has no extension, and the contents are not a PDF, "
-    "a Word document or a web page). Rename it, for example to .txt, and add it again."
+    "a Word document, a web page or an image). Rename it, for example to .txt, and add it again."
 )
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the folder that holds `rag`
 _STDERR_KEEP = 4000
@@ -144,7 +158,7 @@ def identify(path: Path) -> tuple[str | None, str]:
 
 
 def sniff_kind(path: Path) -> str | None:
-    """ "pdf", "docx" or "html" when the file's first bytes say so, else None. Opens only a
+    """ "pdf", "docx", "html" or "image" when the file's first bytes say so, else None. Opens only a
     regular file, and without blocking (a pipe swapped in is never waited on)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
@@ -167,6 +181,8 @@ def sniff_kind(path: Path) -> str | None:
 def _kind_from_head(head: bytes) -> str | None:
     if head.startswith(b"%PDF-"):
         return "pdf"
+    if head.startswith(_IMAGE_MAGIC):
+        return "image"
     start = head.lstrip(_LEADING_SPACE)[:20].lower()
     return "html" if start.startswith(_HTML_STARTS) else None
 
@@ -251,7 +267,9 @@ def _decode_result(out: bytes) -> dict[str, Any] | None:
 def _from_result(result: dict[str, Any], limits: ParseLimits) -> ParsedDocument:
     status = result["status"]
     if status == "ok":
-        pages = [Page(int(n), int(s), int(e)) for n, s, e in result["pages"]]
+        pages = [
+            Page(int(p[0]), int(p[1]), int(p[2]), bool(p[3:4] == [1])) for p in result["pages"]
+        ]
         return ParsedDocument(str(result["text"]), pages, [str(w) for w in result["warnings"]])
     if status in ("rejected", "needs_password"):
         raise ParseRejected(str(result["reason"]), outcome=status)

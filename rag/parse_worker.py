@@ -1,7 +1,8 @@
-"""The parse worker: a short-lived process that parses one PDF, DOCX or HTML file under limits.
+"""The parse worker: a short-lived process that parses one PDF, DOCX, HTML or image file under
+limits (scanned pages and images are read by OCR here, rag.parsers.scan).
 
 Started by rag.extract as `python -m rag.parse_worker` (one process per file). Protocol:
-- stdin: one JSON object {"kind": "pdf"|"docx"|"html", "path": str, "password": str|null,
+- stdin: one JSON object {"kind": "pdf"|"docx"|"html"|"image", "path": str, "password": str|null,
   "limits": ParseLimits.to_dict()}. The password travels here, never on the command line.
 - stdout: one JSON object, the result (see `run`). Native libraries that print are moved to
   stderr first, so nothing but the result ever reaches stdout.
@@ -18,6 +19,7 @@ import json
 import math
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -75,31 +77,38 @@ def _check_memory(limits: ParseLimits) -> None:
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
     """Parse the requested file -> a JSON-able result:
-    {"status": "ok", "text", "pages": [[number, start, end], ...], "warnings"}
+    {"status": "ok", "text", "pages": [[number, start, end, ocr (0|1)], ...], "warnings"}
     {"status": "rejected" | "needs_password", "reason"}
     {"status": "memory"}  (the file needed more than the memory limit)
     {"status": "error", "detail"}  (an unexpected failure of the parser)
     """
     from rag.parsers import ParseRejected
+    from rag.parsers.scan import PageOcr
 
+    started = time.monotonic()
     limits = ParseLimits.from_dict(request["limits"])
     path = Path(request["path"])
+    pages_done = 0
+
+    def after_page() -> None:
+        nonlocal pages_done
+        pages_done += 1
+        if pages_done % _CHECK_EVERY_PAGES == 0:
+            _check_memory(limits)
+
     try:
         apply_limits(limits)
+        ocr = PageOcr(limits, started=started)
         if request["kind"] == "pdf":
             from rag.parsers.pdf import parse_pdf
 
-            pages_done = 0
-
-            def after_page() -> None:
-                nonlocal pages_done
-                pages_done += 1
-                if pages_done % _CHECK_EVERY_PAGES == 0:
-                    _check_memory(limits)
-
             parsed = parse_pdf(
-                path, limits, password=request.get("password"), after_page=after_page
+                path, limits, password=request.get("password"), after_page=after_page, ocr=ocr
             )
+        elif request["kind"] == "image":
+            from rag.parsers.image import parse_image
+
+            parsed = parse_image(path, limits, after_page=after_page, ocr=ocr)
         elif request["kind"] == "docx":
             from rag.parsers.docx import parse_docx
 
@@ -123,7 +132,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     return {
         "status": "ok",
         "text": parsed.text,
-        "pages": [[p.number, p.start, p.end] for p in parsed.pages],
+        "pages": [[p.number, p.start, p.end, int(p.ocr)] for p in parsed.pages],
         "warnings": parsed.warnings,
     }
 

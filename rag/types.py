@@ -15,6 +15,7 @@ class Page:
     number: int  # 1-based; 1 for formats without pages
     start: int
     end: int
+    ocr: bool = False  # the page's text was read from its image by OCR
 
 
 @dataclass

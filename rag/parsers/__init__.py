@@ -7,7 +7,7 @@ the reference for every offset downstream: chunks and citation quotes index into
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Literal
 
 from rag.errors import DocumentError
@@ -37,8 +37,11 @@ def damaged(detail: str) -> ParseRejected:
     return ParseRejected(f"{DAMAGED} ({detail}).")
 
 
-def join_pages(page_texts: Sequence[str], warnings: Sequence[str] = ()) -> ParsedDocument:
-    """Concatenate page texts with PAGE_SEPARATOR; page i (1-based) gets Page(i, start, end).
+def join_pages(
+    page_texts: Sequence[str], warnings: Sequence[str] = (), ocr_pages: Collection[int] = ()
+) -> ParsedDocument:
+    """Concatenate page texts with PAGE_SEPARATOR; page i (1-based) gets Page(i, start, end),
+    marked `ocr` when i is in `ocr_pages` (its text was read from its image).
 
     Empty pages are kept (start == end) so that page numbers stay those of the file.
     """
@@ -50,7 +53,7 @@ def join_pages(page_texts: Sequence[str], warnings: Sequence[str] = ()) -> Parse
             parts.append(PAGE_SEPARATOR)
             pos += len(PAGE_SEPARATOR)
         parts.append(page_text)
-        pages.append(Page(number=number, start=pos, end=pos + len(page_text)))
+        pages.append(Page(number, pos, pos + len(page_text), ocr=number in ocr_pages))
         pos += len(page_text)
     return ParsedDocument(text="".join(parts), pages=pages, warnings=list(warnings))
 

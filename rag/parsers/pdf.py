@@ -7,28 +7,31 @@ hostile file must not be able to crash or hang the app. Rules:
   from a guessed repair could point at the wrong place.
 - Encrypted files are first opened without a password (owner-password-only files open that way).
   If a user password is needed: without one -> needs_password; with a wrong one -> "Wrong password."
-- Pages without text are named in a warning when they hold images or drawings (scanned pages);
-  a PDF with no text at all is rejected, as a scan when its pages are images.
+- A page without a text layer that holds images (a scanned page) is rendered with PDFium and
+  read by OCR (rag.parsers.scan); only those pages: pages with text keep their text layer. Its
+  Page is marked `ocr`. Pages where neither the text layer nor OCR gives text are named in a
+  warning; a PDF with no text at all is rejected, as a scan when its pages are images.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.limits import ParseLimits
 from rag.parsers import NO_TEXT, ParseRejected, damaged, join_pages, page_ranges
+from rag.parsers.scan import PageOcr
 from rag.types import ParsedDocument
 
 if TYPE_CHECKING:
     import pypdfium2
+    from PIL import Image
 
-SCANNED = (
-    "This PDF is a scanned image with no text layer; run OCR on it first "
-    "(Enclave does not OCR yet)."
-)
+SCANNED = "This PDF is a scanned image with no text layer, and OCR found no text on its pages."
+OCR_DPI = 200  # scanned pages are rendered at this resolution (at most rag.ocr.MAX_SIDE pixels)
 NEEDS_PASSWORD = "This PDF is protected by a password. Give it with --password."
 WRONG_PASSWORD = "Wrong password."
 NO_TEXT_PDF = "The document contains no text (its pages are blank or drawn only as shapes)."
@@ -127,17 +130,30 @@ def _has_visible_objects(page: Any) -> tuple[bool, bool]:
     return images, images or pdfium_c.FPDFPage_CountObjects(page) > 0
 
 
+def render_page(page: Any, dpi: float = OCR_DPI) -> Image.Image:
+    """A page as a grey image for OCR, at `dpi` or less (its long side at most MAX_SIDE)."""
+    from rag.ocr import MAX_SIDE
+
+    width, height = page.get_size()  # in points, 1/72 inch
+    scale = min(dpi / 72, MAX_SIDE / max(1.0, width, height))
+    image: Image.Image = page.render(scale=scale, grayscale=True).to_pil()
+    return image
+
+
 def parse_pdf(
     path: Path,
     limits: ParseLimits,
     *,
     password: str | None = None,
     after_page: Callable[[], None] | None = None,
+    ocr: PageOcr | None = None,
 ) -> ParsedDocument:
-    """Extract the text of every page. `after_page` runs after each page (the worker uses it to
-    check its memory). Raises ParseRejected with a reason for a person."""
+    """Extract the text of every page, by OCR for scanned pages (`ocr`, or a new PageOcr).
+    `after_page` runs after each page (the worker uses it to check its memory). Raises
+    ParseRejected with a reason for a person."""
     import pypdfium2
 
+    ocr = ocr if ocr is not None else PageOcr(limits)
     check_structure(path)
     pdf = _open(path, password)
     try:
@@ -168,7 +184,9 @@ def parse_pdf(
                     text = ""
                     images, anything = _has_visible_objects(page)
                     if images:
-                        image_pages.append(number)
+                        text = ocr.read(number, partial(render_page, page))
+                        if not text:
+                            image_pages.append(number)
                     elif anything:
                         drawn_pages.append(number)
             except pypdfium2.PdfiumError:
@@ -187,29 +205,42 @@ def parse_pdf(
                 after_page()
     finally:
         pdf.close()
-    return _result(texts, image_pages, drawn_pages, unreadable)
+    return _result(texts, image_pages, drawn_pages, unreadable, ocr)
 
 
 def _result(
-    texts: list[str], image_pages: list[int], drawn_pages: list[int], unreadable: list[int]
+    texts: list[str],
+    image_pages: list[int],
+    drawn_pages: list[int],
+    unreadable: list[int],
+    ocr: PageOcr,
 ) -> ParsedDocument:
     if not any(texts):
         if unreadable and not image_pages:
             raise damaged(f"page {page_ranges(unreadable)} cannot be read")
         if image_pages:
-            raise ParseRejected(SCANNED)
+            raise ParseRejected(ocr.unavailable or _scan_reason(ocr))
         raise ParseRejected(NO_TEXT_PDF if drawn_pages else NO_TEXT)
-    warnings = []
-    no_text = sorted(image_pages + drawn_pages)
+    warnings = ocr.warnings()
+    no_text = sorted(set(ocr.empty) | set(drawn_pages))
     if no_text:
         pages, they = ("pages", "they") if len(no_text) > 1 else ("page", "it")
         warnings.append(
-            f"No text could be read on {pages} {page_ranges(no_text)} (scanned images or "
-            f"drawings); {they} cannot be searched or cited. Run OCR on the file to include them."
+            f"No text could be read on {pages} {page_ranges(no_text)} (OCR found none in "
+            f"scanned images, or drawings only); {they} cannot be searched or cited."
         )
     if unreadable:
         plural = "Pages" if len(unreadable) > 1 else "Page"
         warnings.append(
             f"{plural} {page_ranges(unreadable)} could not be read (damaged) and are left out."
         )
-    return join_pages(texts, warnings)
+    return join_pages(texts, warnings, ocr_pages=ocr.read_pages)
+
+
+def _scan_reason(ocr: PageOcr) -> str:
+    if ocr.out_of_time and not ocr.empty:
+        return (
+            "This PDF is a scanned image with no text layer, and OCR ran out of time before "
+            "reading it (parse_timeout_s in settings)."
+        )
+    return SCANNED
