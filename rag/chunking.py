@@ -71,6 +71,7 @@ def chunk_document(
                     start=start,
                     end=end,
                     text=text[start:end],
+                    ocr=page.ocr,
                 )
             )
     return chunks

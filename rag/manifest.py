@@ -84,10 +84,18 @@ CREATE TABLE IF NOT EXISTS pages(
     start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     PRIMARY KEY(document_id, number)
 );
+CREATE TABLE IF NOT EXISTS ocr_pages(
+    document_id TEXT NOT NULL, number INTEGER NOT NULL, PRIMARY KEY(document_id, number)
+);
 CREATE TABLE IF NOT EXISTS pending_vectors(
     document_id TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY(document_id, version)
 );
 """
+
+# Whether a chunk's page was read by OCR (a page listed in ocr_pages).
+_OCR_FLAG = (
+    "EXISTS(SELECT 1 FROM ocr_pages o WHERE o.document_id = c.document_id AND o.number = c.page)"
+)
 
 _TERM_SPLIT_RE = re.compile(r"\s+")
 _WORD_RE = re.compile(r"\w", re.UNICODE)
@@ -244,6 +252,8 @@ class Manifest:
                 self._check_version()
             else:
                 self._setup()
+            if not self._has_table("ocr_pages"):  # an older index, opened read-only
+                self._CHUNK_SELECT = self._CHUNK_SELECT.replace(_OCR_FLAG, "0")
         except sqlite3.OperationalError as exc:
             self._conn.close()
             if read_only and "locked" in str(exc):
@@ -257,6 +267,10 @@ class Manifest:
     def total_changes(self) -> int:
         """Rows changed through this connection so far (a write leaves a trace here)."""
         return int(self._conn.total_changes)
+
+    def _has_table(self, name: str) -> bool:
+        row = self._conn.execute("SELECT 1 FROM sqlite_master WHERE name=?", (name,)).fetchone()
+        return row is not None
 
     def check_lexical_index(self) -> None:
         """SQLite's own check that the BM25 index agrees with its content table; raises
@@ -404,6 +418,10 @@ class Manifest:
                 "INSERT INTO pages VALUES (?, ?, ?, ?)",
                 [(doc_id, p.number, p.start, p.end) for p in pages],
             )
+            c.execute("DELETE FROM ocr_pages WHERE document_id=?", (doc_id,))
+            c.executemany(
+                "INSERT INTO ocr_pages VALUES (?, ?)", [(doc_id, p.number) for p in pages if p.ocr]
+            )
             c.execute(
                 f"INSERT OR REPLACE INTO documents({_DOC_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?)",
@@ -504,7 +522,7 @@ class Manifest:
             row = c.execute("SELECT version FROM documents WHERE id=?", (doc_id,)).fetchone()
             if row is None:
                 return False
-            for table in ("chunks", "document_texts", "pages"):
+            for table in ("chunks", "document_texts", "pages", "ocr_pages"):
                 c.execute(f"DELETE FROM {table} WHERE document_id=?", (doc_id,))
             c.execute("DELETE FROM documents WHERE id=?", (doc_id,))
             if int(row[0]):
@@ -514,14 +532,21 @@ class Manifest:
     # -- chunks -----------------------------------------------------------------------------
 
     _CHUNK_SELECT = (
-        'SELECT c.id, c.document_id, c.page, c.start, c."end", c.text, c.version, d.name, d.path '
-        "FROM chunks c JOIN documents d ON d.id = c.document_id "
+        'SELECT c.id, c.document_id, c.page, c.start, c."end", c.text, c.version, d.name, d.path, '
+        + _OCR_FLAG
+        + " FROM chunks c JOIN documents d ON d.id = c.document_id "
     )
 
     @staticmethod
     def _chunk_row(r: tuple[Any, ...]) -> ChunkRow:
         chunk = Chunk(
-            id=r[0], document_id=r[1], page=int(r[2]), start=int(r[3]), end=int(r[4]), text=r[5]
+            id=r[0],
+            document_id=r[1],
+            page=int(r[2]),
+            start=int(r[3]),
+            end=int(r[4]),
+            text=r[5],
+            ocr=bool(r[9]),
         )
         return ChunkRow(chunk=chunk, version=int(r[6]), document_name=r[7], path=r[8])
 

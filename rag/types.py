@@ -40,6 +40,7 @@ class Chunk:
     start: int
     end: int
     text: str
+    ocr: bool = False  # its page was read by OCR
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Citation:
     chunk_id: str
     verified: bool
     supported: bool = False  # the passage holds every fact of the sentences citing it
+    ocr: bool = False  # the cited page was read by OCR
 
 
 @dataclass(frozen=True)

@@ -124,5 +124,5 @@ def evidence_citation(quote: EvidenceQuote) -> Citation:
     return Citation(
         n=quote.n, document=quote.document, path=quote.path, page=quote.page,
         quote=quote.quote, start=quote.start, end=quote.end, chunk_id=quote.chunk_id,
-        verified=True, supported=True,
+        verified=True, supported=True, ocr=quote.ocr,
     )  # fmt: skip

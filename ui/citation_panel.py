@@ -140,7 +140,7 @@ class CitationPanel(QWidget):
     def _where(self, page: int, line: int | None) -> str:
         c = self.citation
         if c is None or not text_file(c.path):
-            return f"Page {page}"
+            return f"Page {page}, read by OCR" if c is not None and c.ocr else f"Page {page}"
         at = f"Line {line}" if line is not None else "Text file"
         return f"{at} · the file is at {c.path}"
 

@@ -463,6 +463,7 @@ class TranscriptView(QTextBrowser):
             plain = QTextCharFormat(small)
             plain.setForeground(self.palette().color(QPalette.ColorRole.Text))
             where = "" if text_file(c.path) else f", page {c.page}"
+            where += ", read by OCR" if c.ocr and where else ""
             cursor.insertText(f"\u00a0{c.document}{where}", plain)
             if c.verified and c.quote:
                 cursor.insertText(f" — “{' '.join(c.quote.split())}”", plain)

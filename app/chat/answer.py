@@ -44,11 +44,13 @@ class EvidenceQuote:
     end: int
     chunk_id: str
     score: float
+    ocr: bool = False  # the page was read by OCR
 
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n, "document": self.document, "path": self.path, "page": self.page,
             "line": self.line, "quote": self.quote, "start": self.start, "end": self.end,
+            **({"ocr": True} if self.ocr else {}),
         }  # fmt: skip
 
     @staticmethod
@@ -57,11 +59,14 @@ class EvidenceQuote:
             int(data["n"]), str(data["document"]), str(data["path"]), int(data["page"]),
             data.get("line"), str(data["quote"]), int(data["start"]), int(data["end"]),
             str(data.get("chunk_id", "")), float(data.get("score", 0.0)),
+            bool(data.get("ocr", False)),
         )  # fmt: skip
 
     def where(self) -> str:
-        """ "page 3", or "line 12" for a text file."""
-        return f"line {self.line}" if self.line is not None else f"page {self.page}"
+        """ "page 3" ("page 3, read by OCR" for a scanned page), or "line 12" for a text file."""
+        if self.line is not None:
+            return f"line {self.line}"
+        return f"page {self.page}, read by OCR" if self.ocr else f"page {self.page}"
 
 
 @dataclass
@@ -104,6 +109,7 @@ def _evidence_quotes(
                 chunk.start + ev.end,
                 chunk.id,
                 round(ev.score, 3),
+                chunk.ocr,
             )
         )
     return out
@@ -113,7 +119,7 @@ def _citation(n: int, hit: Hit, start: int, end: int, supported: bool) -> Citati
     chunk = hit.chunk
     return Citation(
         n, hit.document_name, hit.path, chunk.page, chunk.text[start:end],
-        chunk.start + start, chunk.start + end, chunk.id, True, supported,
+        chunk.start + start, chunk.start + end, chunk.id, True, supported, chunk.ocr,
     )  # fmt: skip
 
 

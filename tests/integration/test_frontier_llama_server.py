@@ -517,3 +517,65 @@ def test_a_declined_review_sends_nothing_and_the_local_model_answers(
     assert answer.route.tier != "frontier"
     assert answer.notices[0].startswith("Nothing was sent")
     enclave.close()
+
+
+# -- minimum necessary: three patients, a question about one ---------------------------------
+def test_a_question_about_one_patient_sends_nothing_of_the_other_two(
+    proxy: RecordingProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_embedder: Any
+) -> None:
+    """Three patients' notes (tests/frontier_notes.py), all on metformin, each with a planted
+    name, MRN, date of birth, address and phone; the recording proxy keeps every byte that
+    reaches the 'frontier'. Only the asked-about patient's answering passage leaves, redacted;
+    the other two notes are left out whole, and the review says so."""
+    from app.chat.service import ChatAnswer
+    from app.container import Enclave
+    from app.frontier.request import render_for_terminal
+    from app.library.ingest import ingest_paths
+    from tests.frontier_notes import ANSWER_PASSAGE, NOTES, OTHER_PASSAGES, PLANTED, SUBJECT_NOTE
+    from tests.frontier_notes import QUESTION as ABOUT_ONE
+
+    policy_file = tmp_path / "policy.json"
+    _write_policy(policy_file, proxy.base_url)
+    monkeypatch.setenv("ENCLAVE_POLICY", str(policy_file))
+    enclave = Enclave(embedder=real_embedder)
+    record_egress(enclave.ledger)
+    enclave.keys.keep_for_session("gateway", API_KEY)
+    ws = enclave.workspaces.create(WORKSPACE)
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for name, text in NOTES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    events = list(ingest_paths(enclave.index(ws), [folder], limits=enclave.parse_limits))
+    assert events[-1].counts == {"indexed": 3}  # type: ignore[union-attr]
+    # The other two notes really are found for this question (so leaving them out is a choice).
+    found = {h.document_name for h in enclave.chat.relevant_sources(ws, ABOUT_ONE, 10)}
+    assert found == set(NOTES), found
+
+    prepared = enclave.frontier.prepare(ws, ABOUT_ONE)
+    request = prepared.request
+    others = sorted(set(NOTES) - {SUBJECT_NOTE})
+    assert {(i.document, i.reason) for i in request.left_out} == {
+        (name, "names another patient") for name in others
+    }
+    shown = render_for_terminal(request)
+    for name in others:
+        assert f"left out: {name}, names another patient" in shown
+    assert [h.document_name for h in prepared.sources] == [SUBJECT_NOTE]
+
+    answer = list(enclave.frontier.send(prepared, consent=True))[-1]
+    assert isinstance(answer, ChatAnswer) and answer.route.tier == "frontier", answer.notices
+    assert len(proxy.exchanges) == 1 and proxy.exchanges[0].body == request.body
+    sent = proxy.all_bytes_sent()
+    body = json.loads(proxy.exchanges[0].body)
+    outgoing = "\n".join(m["content"] for m in body["messages"]).lower()
+    assert ANSWER_PASSAGE in outgoing  # the answer's passage did leave, so the checks can fail
+    for note, planted in PLANTED.items():
+        for value in planted:
+            assert value.lower() not in outgoing, f"{value!r} of {note} left the machine"
+            assert value.encode() not in sent, f"{value!r} of {note} left the machine"
+    for passage in OTHER_PASSAGES:
+        assert passage.lower() not in outgoing, f"another patient's {passage!r} left"
+    for name in NOTES:  # file names never leave either
+        assert name.encode() not in sent
+    assert "[PERSON_" not in answer.answer
+    enclave.close()
