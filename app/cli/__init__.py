@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         gui,
         models,
         selftest,
+        serve,
         workspaces,
     )
     from app.cli import (
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         audit,
         evaluation,
         selftest,
+        serve,
     )
     for module in groups:
         module.register(sub)

@@ -1,0 +1,1 @@
+"""`enclave serve`: Enclave's checked, cited answers as an OpenAI-compatible local API."""
