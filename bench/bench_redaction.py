@@ -84,20 +84,19 @@ FIRST_CONTACT = {
     },
 }
 SPLITS = ("heldout4", "heldout3", "heldout2", "heldout", "dev", "all")
-SAFE_HARBOR_SPLITS = ("heldout", "dev", "all")
+SAFE_HARBOR_SPLITS = ("heldout2", "heldout", "dev", "all")
 SAFE_HARBOR_TARGETS = {
     "recall": 0.95,
     "person_recall": 0.95,
     "precision": 0.90,
     "chars_per_second": 100_000,
 }
-# Safe Harbor set, heldout split: the first measurement taken with the issue-16 rules, before any
-# rule was changed because of that split (copied from that run's output).
+# Safe Harbor set, held-out splits: the first measurement of each with the issue-16 rules, before
+# any rule was changed because of that split (copied from that run's output). heldout2 was
+# written after the rules had been fixed on dev and heldout.
 SAFE_HARBOR_FIRST_CONTACT: dict[str, Any] = {
-    "recall": 0.9334,
-    "person_recall": 0.8433,
-    "precision": 0.9675,
-    "spans": 721,
+    "heldout": {"recall": 0.9334, "person_recall": 0.8433, "precision": 0.9675, "spans": 721},
+    "heldout2": {"recall": 0.9137, "person_recall": 0.7717, "precision": 0.9961, "spans": 568},
 }
 
 
@@ -236,6 +235,21 @@ def _raw_re_chars_per_second(docs: list[dict[str, Any]]) -> int:
     return round(20 * sum(map(len, texts)) / (time.process_time() - started))
 
 
+def _throughput(docs: list[dict[str, Any]], rounds: int = 3) -> dict[str, int]:
+    """chars/s of the whole redaction (detect, spread, placeholders, survive check), one session
+    per document: the best of `rounds` passes, CPU time and wall time (the machine is shared)."""
+    texts = [d["text"] for d in docs]
+    chars = sum(map(len, texts))
+    best_cpu = best_wall = float("inf")
+    for _ in range(rounds):
+        cpu, wall = time.process_time(), time.perf_counter()
+        for text in texts:
+            _MeasuredSession().redact_all([text])
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+        best_wall = min(best_wall, time.perf_counter() - wall)
+    return {"cpu": round(chars / best_cpu), "wall": round(chars / best_wall)}
+
+
 def _warm_up() -> float:
     started = time.perf_counter()
     RedactionSession().redact_all(["Patient: Rosa Delgado, seen in Leeds on 3 May 2024."])
@@ -257,6 +271,9 @@ def main() -> int:
         split: evaluate([d for d in sh_docs if split == "all" or d["split"] == split])
         for split in SAFE_HARBOR_SPLITS
     }
+    speed = _throughput(sh_docs)
+    safe_harbor["all"]["totals"]["chars_per_second"] = speed["cpu"]
+    safe_harbor["all"]["totals"]["chars_per_second_wall"] = speed["wall"]
     docs = _load(args.data)
     report = {
         split: evaluate([d for d in docs if split == "all" or d["split"] == split])
@@ -316,15 +333,25 @@ def main() -> int:
         "",
         f"Word lists and gazetteers load once per process: {load_seconds} s (not in chars/s). "
         f"chars/s is CPU time of this process (load average {load:.1f} during the run; wall-clock "
-        f"figures are in redaction.json). Raw `re`, one e-mail pattern over the same text: "
+        f"figures are in redaction.json); for `all` it is the best of 3 passes over the whole set, "
+        f"for the splits one pass. Raw `re`, one e-mail pattern over the same text: "
         f"{raw_re:,} chars/s; the whole redaction runs at "
         f"1/{raw_re / max(1, sh_all['totals']['chars_per_second'] or 1):.0f} of that.",
         "",
     ]
-    if SAFE_HARBOR_FIRST_CONTACT:
-        md += ["First contact with the heldout split (before any rule was changed because of it): "
-               + ", ".join(f"{k} {v}" for k, v in SAFE_HARBOR_FIRST_CONTACT.items()),
-               ""]  # fmt: skip
+    md += [
+        "First contact with each held-out split (measured once, before any rule was changed "
+        "because of it; the honest estimate on unseen text):",
+        "",
+        "| split | labelled spans | recall | names | precision |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *(
+            f"| {name} | {row['spans']} | {row['recall']} | {row['person_recall']} | "
+            f"{row['precision']} |"
+            for name, row in SAFE_HARBOR_FIRST_CONTACT.items()
+        ),
+        "",
+    ]
     for split in SAFE_HARBOR_SPLITS:
         md += _safe_harbor_table(split, safe_harbor[split])
     md += ["Targets met (all splits together): "

@@ -65,7 +65,8 @@ def first_names() -> frozenset[str]:
 # --------------------------------------------------------------------------------------------
 # Names
 _TOKEN = (
-    rf"(?:(?:Mc|Mac|O['’]|D['’])?[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)?(?:[-'’][{_UP}]?[{_LO}]+)*"
+    rf"(?:(?:Mc|Mac|O['’]|D['’]|(?:al|el|bin|ibn|abu|ben|bint)[-‐])?[{_UP}][{_LO}]+"
+    rf"(?:[{_UP}][{_LO}]+)?(?:[-'’][{_UP}]?[{_LO}]+)*"
     rf"|[{_UP}]{{2,}}(?:[-'’][{_UP}]+)*)"
 )
 _INITIAL = rf"[{_UP}]\."
@@ -166,6 +167,12 @@ def _satisfies(piece: str, need: _Need) -> bool:
         return False
     if need == "first":
         return _is_first_name(tokens[0])
+    if need == "plain":  # capitalised words that are none of the words that are never names
+        return len(tokens) >= 2 and not any(
+            t.isupper() or t in name_words.COMMON_WORDS or t.title() in ORG_WORDS
+            or t in name_words.PLACES_NOT_REDACTED or t in _STREET_WORDS
+            for t in tokens
+        )  # fmt: skip
     if need == "pair":  # a capitalised word (a given name or not) and a known surname
         first, last = tokens[0], tokens[-1]
         return (
@@ -204,7 +211,7 @@ _ADDRESS_LINE_RE = _lazy(
     rf"|[^\n]{{0,40}}\b(?:{_STREET})\b)"
 )
 _LABEL_COLON_RE = _after(
-    rf"(?m)(?:^|\b)(?i:{_STRONG_LABELS}|{_PARTY})[ \t]*[:\-][ \t]*(?:\([^)\n]*\)[ \t]*)?"
+    rf"\b(?i:{_STRONG_LABELS}|{_PARTY})[ \t]*[:\-][ \t]*(?:\([^)\n]*\)[ \t]*)?"
 )
 _LABEL_BARE_RE = _after(rf"\b(?:{_STRONG_LABELS})[ \t]+(?:\([^)\n]*\)[ \t]*)?")
 _GREETING_RE = _after(rf"(?m)(?:^|\b)(?:Dear|Hi|Hello|Attn\.?|ATTN|cc:?|{_PARTY})[ \t]+")
@@ -229,16 +236,30 @@ _NICKNAME_RE = _lazy(
     rf"(?i:known as|calls? (?:me|him|her|them)|a\.?k\.?a\.?|nicknamed?|goes by|prefers)[ \t]+"
     rf"[\"“']?(?P<name>{_TOKEN})|\([\"“'](?P<q>{_TOKEN})[\"”']\)"
 )
+_VERB_AFTER_NAME = (
+    r"was|is|has|had|said|says|told|reported|reports|stated|states|showed|shows|denied|denies|"
+    r"agreed|agrees|called|presented|attended|signed|saw|ran|drove|lives|lived|died|works|"
+    r"worked|testified|confirmed|declined|asked|wants|wanted|came|went|emailed|phoned|wrote"
+)
+_BEFORE_VERB_RE = _lazy(
+    rf"(?P<name>{_TOKEN}(?:[ ](?:{_TOKEN}|{_PARTICLE_BEFORE_NAME})){{1,3}})"
+    rf"[ ](?:{_VERB_AFTER_NAME})\b"
+)
+_NAME_FIELD_RE = _lazy(
+    rf"(?i:\b(?:surname|family name|last name|maiden name|first name|given names?|forenames?|"
+    rf"n[ée]e|also known as|aka)\b)[ \t:]+(?P<name>{_NAME_SEQ})"
+)
 _PAIR_RE = _lazy(
     rf"\b(?P<name>{_TOKEN}(?:[ ](?:{_TOKEN}|{_INITIAL}|{_PARTICLE_BEFORE_NAME})){{1,4}})"
 )
 _LOWER_CUE = (
     r"spoke (?:with|to)|talked (?:with|to)|call(?:ed)? (?:from|with)|phoned|per|pt|patient|client|"
-    r"mr\.?|mrs\.?|ms\.?|dr\.?|states|daughter|son|wife|husband|mother|father|neighbou?r|"
+    r"mr\.?|mrs\.?|ms\.?|dr\.?|states|(?:grand|step)?(?:daughter|son|mother|father|child)|wife|"
+    r"husband|neighbou?r|niece|nephew|sister|brother|partner|friend|carer|caregiver|nok|"
     r"with|from|to|by|for|visited|saw|seen|given by|met"
 )
 _LOWER_RE = _lazy(
-    rf"\b(?P<cue>{_LOWER_CUE})[ \t]+(?P<name>[a-z][a-z'’-]+(?:[ ][a-z][a-z'’-]+){{0,4}})"
+    rf"\b(?P<cue>{_LOWER_CUE})[ \t]+(?P<name>[{_LO}][{_LO}'’-]+(?:[ ][{_LO}][{_LO}'’-]+){{0,4}})"
 )
 _WEAK_LOWER_CUES = frozenset({"with", "from", "to", "by", "for", "visited", "saw", "seen"})
 _CLOSING_RE = _lazy(
@@ -305,6 +326,8 @@ _RULES: tuple[tuple[_Lazy, int, _Need], ...] = (
     (_ROLE_LINE_RE, 3, "none"),
     (_ADDRESS_LINE_RE, 3, "none"),
     (_PAIR_RE, 2, "pair"),
+    (_BEFORE_VERB_RE, 2, "plain"),
+    (_NAME_FIELD_RE, 4, "none"),
 )
 
 
@@ -350,6 +373,8 @@ def _lowercase_names(text: str) -> Iterator[Detection]:
         weak = m.group("cue").lower() in _WEAK_LOWER_CUES
         if len(titled) >= 2 and surname_last and (titled[0] in first or not weak):
             pass  # a given name (or any word after a strong cue) and a known surname
+        elif len(titled) >= 2 and not weak and (titled[0] in first or len(titled) == 2):
+            pass  # after a strong cue: two words that are not everyday words
         elif len(titled) >= 1 and titled[0] in first and not weak:
             kept = 1 if not surname_last else kept
         else:
@@ -381,14 +406,21 @@ def extend_name_left(text: str, start: int) -> int:
 
 def detect_people(text: str) -> list[Detection]:
     found: list[Detection] = []
+    trims: dict[tuple[int, int], tuple[int, int] | None] = {}  # many rules find the same span
+    verdicts: dict[tuple[str, _Need], bool] = {}
     for start, end, priority, need in _person_candidates(text):
-        trimmed = _trim_name(text, start, end)
-        if trimmed is None and "," in text[start:end]:
-            trimmed = _trim_name(text, start, text.index(",", start))
+        if (start, end) not in trims:
+            trimmed = _trim_name(text, start, end)
+            if trimmed is None and "," in text[start:end]:
+                trimmed = _trim_name(text, start, text.index(",", start))
+            trims[start, end] = trimmed
+        trimmed = trims[start, end]
         if trimmed is None:
             continue
         piece = text[trimmed[0] : trimmed[1]]
-        if "\n" in piece or not _satisfies(piece, need):
+        if (piece, need) not in verdicts:
+            verdicts[piece, need] = "\n" not in piece and _satisfies(piece, need)
+        if not verdicts[piece, need]:
             continue
         at_line_start = text[text.rfind("\n", 0, trimmed[0]) + 1 : trimmed[0]].strip() == ""
         if at_line_start and re.match(r"[ \t]*:", text[trimmed[1] : trimmed[1] + 3]):

@@ -16,7 +16,8 @@ WEEKDAYS = (
 STREET = (
     "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
     "Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Plaza|Square|Sq|Close|Crescent|Cres|Grove|"
-    "Row|Walk|Mews|Gardens|Gdns|Trail|Yard|Pike|Alley|Loop|Run|Green|Hill|Rise|View|Wharf|Quay"
+    "Row|Walk|Mews|Gardens|Gdns|Trail|Yard|Pike|Alley|Loop|Run|Green|Hill|Rise|View|Wharf|Quay|"
+    "Approach|Parade|Broadway|Esplanade|Causeway|Embankment|Hollow|Chase"
 )
 
 US_STATES = (
@@ -158,7 +159,9 @@ STRONG_LABELS = (
     r"Mediator|Arbitrator|Signed|Parties|Children|Child|Informant|Submitting physician|"
     r"Counsel|Sender|Recipient|Borrower|Lender|Buyer|Seller|Landlord|Tenant|Patient's name|"
     r"Custodian|Examiner|Prescriber|Reported by|Examined by|Beneficiary|Decedent|Testatrix|"
-    r"Radiologist|Consultant|District nurse|Neighbou?r|Daughter"
+    r"Radiologist|Consultant|District nurse|Neighbou?r|Daughter|Clinician|Driver(?: \d)?|"
+    r"Passenger(?: \d)?|Owner|Registered owner|Occupant|Pedestrian|Cyclist|Victim|Suspect|"
+    r"Ordering provider|Ordering physician|Rendering provider|Manager|Supervisor|Custodian"
 )
 
 WEAK_LABELS = r"To|From|TO|FROM|Re|RE|Subject|Caregiver|Contact"

@@ -56,7 +56,7 @@ _USERNAME = Lazy(r"(?<![\w@.-])[a-z][a-z._-]{1,15}\d{3,6}\b(?![@.]\w)")
 _CUE_VALUE = (
     r"(?:[ \t]*(?:#|:|No\.?|Nos?\.|number|num\.?|ID|ref\.?|reference|record|template|hash|scan|"
     r"code|tag|is|was|of|on|file)){0,3}[ \t]*[:#]?[ \t]*"
-    r"(?P<value>(?=[\w/().:-]*\d)[A-Za-z0-9(][\w/().:-]*[A-Za-z0-9)]"
+    r"(?P<value>(?=[\w/.:-]*\d)[A-Za-z0-9][\w/.:-]*[A-Za-z0-9]"
     r"(?:[ ](?=[A-Z0-9]*\d)[A-Z0-9]{2,8}(?![a-z])){0,3})"
 )
 _CUED: tuple[tuple[str, str], ...] = (

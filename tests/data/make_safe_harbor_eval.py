@@ -54,7 +54,11 @@ LAST = {
         "Quinlan", "Adebanjo", "Swann", "Ortega-Villalobos", "Kimura", "Boateng", "Marsh",
     ],
 }  # fmt: skip
-NICK = {"dev": ["Bud", "Tiny", "Kiki", "Red", "Dee"], "heldout": ["Sonny", "Boo", "Chip", "Lulu"]}
+NICK = {
+    "dev": ["Bud", "Tiny", "Kiki", "Red", "Dee"],
+    "heldout": ["Sonny", "Boo", "Chip", "Lulu"],
+    "heldout2": ["Pip", "Nana", "Biscuit", "Junior"],
+}
 STREETS = {
     "dev": [
         ("3 Mill Cottages, Ferry Lane", "Penzance", "TR18 4AB", "UK"),
@@ -90,6 +94,85 @@ ORGS = [
     "Mercy General", "Royal Cornwall Hospital", "Northside Clinic", "Blue Harbor Health Plan",
     "Whitfield & Partners LLP", "Hope Valley Surgery", "General Medicine", "Aetna",
 ]  # fmt: skip
+
+
+FIRST["heldout2"] = [
+    "Temperance",
+    "Kofi",
+    "Mirela",
+    "Jun",
+    "Amadou",
+    "Sigrid",
+    "Paloma",
+    "Declan",
+    "Ifeoma",
+    "Marguerite",
+    "Rustam",
+    "Noor",
+    "Ezekiel",
+    "Yuki",
+    "Branwen",
+    "Tupac",
+    "Ottilie",
+    "Rajan",
+    "Constance",
+    "Bao",
+    "Ebony",
+    "Florin",
+    "Sunita",
+    "Ambrose",
+    "Carmel",
+    "Dimitra",
+    "Liesel",
+    "Hamid",
+    "Honor",
+    "Zuzana",
+    "Teodoro",
+    "Iolanthe",
+]
+LAST["heldout2"] = [
+    "Achebe",
+    "Strand",
+    "Papadopoulos",
+    "al-Hashimi",
+    "van Rensburg",
+    "de Souza",
+    "Lachance",
+    "Nakamura-Hale",
+    "Tremblay",
+    "Oduya",
+    "Baird",
+    "Szymańska",
+    "Nkemelu",
+    "Carrow",
+    "Villanueva",
+    "Thistlewood",
+    "Moreau",
+    "Gallagher",
+    "Ahmadzai",
+    "Kovač",
+    "Ibekwe",
+    "Penhaligon",
+    "Mwangi",
+    "Rossi",
+    "Halvorsen",
+    "St. Clair",
+    "Dang",
+    "Obuya",
+    "Esterházy",
+    "Pendergast",
+]
+STREETS["heldout2"] = [
+    ("22 Tannery Row", "Kendal", "LA9 4HF", "UK"),
+    ("1650 W Alvarado Street, Unit 9", "Fresno", "CA 93711", "US"),
+    ("Flat 5B, Marlowe House, 7 Station Approach", "Woking", "GU22 7AP", "UK"),
+    ("Kastanienallee 41", "Berlin", "10435", "EU"),
+    ("88 Rathmines Road Lower", "Dublin", "D06 F9T2", "IE"),
+    ("Corso Vittorio Emanuele 140", "Torino", "10138", "EU"),
+    ("311 Lakeshore Blvd, Suite 210", "Duluth", "MN 55802", "US"),
+    ("Rose Cottage, Back Lane", "Hawes", "DL8 3QN", "UK"),
+]
+COUNTY["heldout2"] = ["Hennepin County", "Cumbria", "County Kerry", "Fresno County", "Surrey"]
 
 
 class Doc:
@@ -642,11 +725,124 @@ def legal_estate(d: Doc, r: random.Random, sp: str) -> None:
     d.t(lab3).s("BIOMETRIC", v3).t(" revoked.\n")
 
 
+def clinical_handover(d: Doc, r: random.Random, sp: str) -> None:
+    p, n, g = Person(r, sp), Person(r, sp), Person(r, sp, lower=True)
+    street, city, post, region = r.choice(STREETS[sp])
+    d.t("SBAR handover, bay 3, bed 2\nS: ").s("PERSON", f"{p.first} {p.last}").t(", ")
+    pre, a, post_ = age(r)
+    d.t(pre).s("AGE", a).t(post_).t(", ")
+    lab, v = mrn(r)
+    d.t(lab).s("MRN", v).t(", adm ").s("DATE", date(r)).t(".\nB: lives alone at ").s(
+        "ADDRESS", street
+    )
+    d.t(", ").s("ADDRESS", city).t(". NOK granddaughter ").s("PERSON", g.full).t(" ").s(
+        "PHONE", phone(r, region)
+    )
+    d.t(".\nA: ").t(distractor(r)).t("; ").t(distractor(r)).t(". Insulin pump ")
+    lab2, v2 = device(r)
+    d.t(lab2).s("DEVICE", v2).t(".\nR: ").t(distractor(r)).t(". Handed over to ").s(
+        "PERSON", n.full
+    )
+    d.t(" at 19:30 on ").s("DATE", short_date(r)).t(".\n")
+
+
+def clinical_telehealth(d: Doc, r: random.Random, sp: str) -> None:
+    p, c = Person(r, sp), Person(r, sp)
+    d.t("Video consultation log ").s("DATE", date(r)).t("\nJoined from ").s("IP", ip(r))
+    d.t(" via ").s("URL", url(r, p)).t("\nClinician: ").s("PERSON", c.full).t(" (")
+    lab, v = licence(r)
+    d.t(lab).s("LICENSE", v).t(")\n").s("PERSON", p.first).t(" ").s("PERSON", p.last)
+    d.t(" showed the rash on camera; screenshot saved as ").s("PHOTO", photo(r, p, _digits(r, 7)))
+    d.t(". ").t(distractor(r)).t(". Identity checked with ")
+    lab2, v2 = national(r)
+    d.t(lab2).s("NATIONAL_ID", v2).t(" and voice ")
+    lab3, v3 = biometric(r)
+    d.t(lab3).s("BIOMETRIC", v3).t(". Reply to ").s("EMAIL", email(r, p)).t(".\n")
+
+
+def clinical_lab(d: Doc, r: random.Random, sp: str) -> None:
+    p, o = Person(r, sp), Person(r, sp)
+    lab, v = mrn(r)
+    d.t("LAB REQUISITION\n").s("PERSON", f"{p.last.upper()}, {p.first}").t("  ").t(lab).s("MRN", v)
+    d.t("\nDOB ").s("DATE", date(r)).t("  Sex F\n")
+    lab2, v2 = plan(r)
+    d.t(lab2).s("HEALTH_PLAN", v2).t("\nTests: ").t(distractor(r)).t(", ").t(distractor(r))
+    d.t("\nOrdering provider ").s("PERSON", f"{o.first} {o.last}").t(", NPI ").s(
+        "LICENSE", f"1{_digits(r, 9)}"
+    )
+    d.t("\nResults fax ").s("FAX", phone(r)).t("; SSN on file ").s("SSN", ssn(r)).t("\n")
+    lab3, v3 = account(r)
+    d.t("Bill to ").t(lab3).s("ACCOUNT", v3).t("\n")
+
+
+def legal_appeal(d: Doc, r: random.Random, sp: str) -> None:
+    c, a, o = Person(r, sp), Person(r, sp), Person(r, sp)
+    street, city, post, region = r.choice(STREETS[sp])
+    d.s("DATE", date(r)).t("\nAppeals Unit, ").t(r.choice(ORGS)).t("\n\nRE: Appeal for ").s(
+        "PERSON", c.full
+    )
+    lab, v = plan(r)
+    d.t(", ").t(lab).s("HEALTH_PLAN", v).t("\n\nTo whom it may concern:\n\nWe represent ").s(
+        "PERSON", c.first
+    )
+    d.t(" ").s("PERSON", c.last).t(" of ").s("ADDRESS", f"{street}, {city}").t(
+        ". The denial of "
+    ).s("DATE", short_date(r))
+    d.t(" ignores ").t(distractor(r)).t(". Ms. ").s("PERSON", c.last).t(" is ")
+    pre, age_v, post_ = age(r)
+    d.t(pre).s("AGE", age_v).t(post_).t(". Her son, ").s("PERSON", o.full).t(
+        ", holds power of attorney ("
+    )
+    d.s("PHONE", phone(r)).t(").\n\nRespectfully,\n").s("PERSON", a.full).t("\n")
+    lab2, v2 = licence(r)
+    d.t(lab2).s("LICENSE", v2).t("\n")
+
+
+def legal_tribunal(d: Doc, r: random.Random, sp: str) -> None:
+    w, m, j = Person(r, sp), Person(r, sp), Person(r, sp)
+    street, city, post, region = r.choice([s for s in STREETS[sp] if s[3] in ("UK", "IE")])
+    d.t("WITNESS STATEMENT OF ").s("PERSON", w.full.upper()).t("\nClaim No. ").s(
+        "ID", f"{_digits(r, 7)}/{r.randint(2019, 2025)}"
+    )
+    d.t("\n\n1. I am ").s("PERSON", w.full).t(" of ").s("ADDRESS", street).t(", ").s(
+        "ADDRESS", city
+    ).t(" ")
+    d.s("ADDRESS", post).t(". I was employed from ").s("DATE", date(r)).t(" (payroll ")
+    lab, v = other_id(r)
+    d.t(lab).s("ID", v).t(").\n2. My manager, ").s("PERSON", m.full).t(", emailed me from ")
+    d.s("EMAIL", email(r, m)).t(" on ").s("DATE", short_date(r)).t(". ").t(distractor(r)).t(".\n")
+    d.t("3. I was ").t(distractor(r)).t(". My ").t("NI number ").s(
+        "NATIONAL_ID", f"Q{_letters(r, 1)} {_digits(r, 2)} {_digits(r, 2)} {_digits(r, 2)} B"
+    )
+    d.t(" appears on the payslip.\nBefore Employment Judge ").s("PERSON", j.last).t("\n")
+
+
+def legal_accident(d: Doc, r: random.Random, sp: str) -> None:
+    dr, o, wi = Person(r, sp), Person(r, sp), Person(r, sp)
+    d.t("Police collision report ").s("DATE", date(r)).t("\nDriver 1: ").s("PERSON", dr.full)
+    d.t(", licence ").s("LICENSE", f"{_letters(r, 5)}{_digits(r, 6)}{_letters(r, 2)}").t(", ")
+    pre, a, post_ = age(r)
+    d.t(pre).s("AGE", a).t(post_).t("\nVehicle 1: VIN ").s("VEHICLE", vin(r)).t(", reg ").s(
+        "VEHICLE", plate(r)
+    )
+    d.t("\nDriver 2: ").s("PERSON", o.full).t(", phone ").s("PHONE", phone(r)).t("\nDashcam clip ")
+    d.s("PHOTO", f"dashcam_{_digits(r, 8)}.mp4").t(" and ").s("PHOTO", f"IMG_{_digits(r, 4)}.HEIC")
+    d.t(" retained.\nWitness ").s("PERSON", wi.first).t(" (surname ").s("PERSON", wi.last).t(
+        ") saw "
+    )
+    d.s("PERSON", dr.last).t(" run the light on ").s("ADDRESS", r.choice(COUNTY[sp])).t(" Road.\n")
+    d.t(distractor(r)).t(".\n")
+
+
 TEMPLATES: dict[str, list[tuple[str, Callable[[Doc, random.Random, str], None]]]] = {
     "dev": [
         ("clinical", clinical_phone), ("clinical", clinical_discharge), ("clinical", clinical_referral_uk),
         ("clinical", clinical_radiology), ("legal", legal_demand), ("legal", legal_caption),
         ("legal", legal_engagement), ("legal", legal_forensic),
+    ],
+    "heldout2": [
+        ("clinical", clinical_handover), ("legal", legal_appeal), ("clinical", clinical_telehealth),
+        ("legal", legal_tribunal), ("legal", legal_accident), ("clinical", clinical_lab),
     ],
     "heldout": [
         ("clinical", clinical_ed), ("clinical", clinical_home), ("clinical", clinical_pharmacy),
@@ -659,7 +855,9 @@ TEMPLATES: dict[str, list[tuple[str, Callable[[Doc, random.Random, str], None]]]
 def build() -> list[dict[str, object]]:
     rng = random.Random(16)
     docs = []
-    for split, count in (("dev", 64), ("heldout", 56)):
+    for split, count in (("dev", 64), ("heldout", 56), ("heldout2", 48)):
+        if split == "heldout2":
+            rng = random.Random(1602)  # written after the others: their documents stay as they were
         templates = TEMPLATES[split]
         for i in range(count):
             domain, template = templates[i % len(templates)]
