@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from app.chat.servers import InferenceServers
     from app.frontier.keys import KeyStore
     from app.frontier.route import FrontierRoute
+    from app.library.team import TeamWorkspaces
     from app.privacy.ledger import AuditLedger
     from app.privacy.policy import Policy
     from app.routing.router import Router
@@ -106,7 +107,19 @@ class Enclave:
 
     @cached_property
     def workspaces(self) -> WorkspaceRegistry:
-        return WorkspaceRegistry(self.paths.workspaces_dir)
+        return WorkspaceRegistry(self.paths.workspaces_dir, team=lambda: self.team)
+
+    @cached_property
+    def team(self) -> TeamWorkspaces:
+        """The policy's team servers for shared workspaces (nothing connects until used)."""
+        from app.library.team import TeamWorkspaces
+        from app.privacy.egress import GUARD, EgressEvent
+
+        def record(host: str, port: int) -> None:  # libpq connects outside the Python guard
+            if GUARD.recorder is not None:
+                GUARD.recorder(EgressEvent(host=host, port=port, kind="connect", allowed=True))
+
+        return TeamWorkspaces(self.policy.team, self.keys, record=record)
 
     def index(self, workspace: Workspace) -> DocumentIndex:
         """The workspace's index: what chat, ingestion, search and the window use."""

@@ -451,6 +451,50 @@ class Manifest:
                 )
         return old_version
 
+    def import_document(
+        self, row: DocumentRow, chunks: Sequence[Chunk], text: str | None, pages: Sequence[Page]
+    ) -> None:
+        """Write a document exactly as another manifest holds it (a workspace moving here):
+        its row as it is, its live chunks, text and pages, in one transaction."""
+        with self.transaction() as c:
+            for table in ("chunks", "document_texts", "pages"):
+                c.execute(f"DELETE FROM {table} WHERE document_id=?", (row.id,))
+            c.executemany(
+                'INSERT INTO chunks(id, document_id, version, seq, page, start, "end", text) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (ch.id, row.id, row.version, seq, ch.page, ch.start, ch.end, ch.text)
+                    for seq, ch in enumerate(chunks)
+                ],
+            )
+            if text is not None:
+                c.execute(
+                    "INSERT INTO document_texts VALUES (?, ?, ?)", (row.id, row.version, text)
+                )
+            c.executemany(
+                "INSERT INTO pages VALUES (?, ?, ?, ?)",
+                [(row.id, p.number, p.start, p.end) for p in pages],
+            )
+            c.execute(
+                f"INSERT OR REPLACE INTO documents({_DOC_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row.id, row.name, row.path, row.sha256, row.size, row.mtime, row.status,
+                    row.chunk_count, row.pages, row.reason, json.dumps(list(row.warnings)),
+                    row.version, row.ingested_at, row.last_attempt_sha256,
+                    row.last_attempt_outcome,
+                ),
+            )  # fmt: skip
+
+    def set_version_seq(self, value: int) -> None:
+        """Never hand out a version at or below `value` (used when a workspace moves here)."""
+        with self.transaction() as c:
+            row = c.execute("SELECT value FROM meta WHERE key='version_seq'").fetchone()
+            current = int(row[0]) if row else 0
+            c.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('version_seq', ?)", (str(max(current, value)),)
+            )
+
     def record_failure(
         self,
         *,

@@ -8,8 +8,8 @@ it needs of the storage is named here:
   Local: `rag.manifest.Manifest` (SQLite + FTS5). Shared: `rag.pg_manifest.PgManifest`
   (PostgreSQL, one workspace's rows, visible only to its members).
 - `VectorBackend`: ids, vectors and {document_id, version, page} metadata. Local:
-  `rag.store.VectorStore` (chromadb PersistentClient). Shared: `rag.remote_vectors.RemoteVectorStore`
-  (a Chroma server through chromadb's HttpClient).
+  `rag.store.VectorStore` (chromadb PersistentClient). Shared:
+  `rag.remote_vectors.RemoteVectorStore` (a Chroma server through chromadb's HttpClient).
 - `WriterLock`: who may write now. Local: a thread lock (the folder's file lock keeps other
   processes out). Shared: `rag.pg_manifest.AdvisoryWriterLock`, serialised by the database.
 

@@ -20,9 +20,11 @@ from rag.index_types import RecoveryReport
 from rag.store import WorkspaceBusyError, is_locked, lock_holder
 
 if TYPE_CHECKING:
+    from app.library.team import TeamWorkspaces
     from rag.embedder import Embedder
     from rag.index_types import IngestReport, ProgressCallback, SearchMode
-    from rag.manifest import ChunkRow, Manifest
+    from rag.manifest import ChunkRow
+    from rag.storage import ManifestStore
     from rag.types import DocumentRecord, Hit
 
 _ID_RE = re.compile(r"[^a-z0-9]+")
@@ -39,6 +41,7 @@ class Workspace:
     name: str
     created_at: str
     folder: Path
+    shared: bool = False  # its index is on the team servers (app.library.team)
 
     @property
     def index_folder(self) -> Path:
@@ -56,8 +59,10 @@ def workspace_id_for(name: str) -> str:
 class WorkspaceRegistry:
     """Creates, lists, renames and deletes workspaces, and opens their indexes (cached)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, team: Callable[[], TeamWorkspaces] | None = None) -> None:
+        """`team()`: the team servers, for workspaces that are shared (asked on first use)."""
         self._root = root
+        self._team = team
         self._lock = threading.Lock()
         self._open: dict[str, WorkspaceIndex] = {}
         self._readers: dict[str, ReadOnlyIndex] = {}
@@ -133,8 +138,30 @@ class WorkspaceRegistry:
             raise WorkspaceError(
                 f"A workspace called {taken.name!r} already exists; choose another name."
             )
-        self._write(ws.folder, {"id": ws.id, "name": new_name.strip(), "created_at": ws.created_at})
+        meta = {"id": ws.id, "name": new_name.strip(), "created_at": ws.created_at}
+        self._write(ws.folder, meta | ({"shared": True} if ws.shared else {}))
         return self._read(ws.folder)
+
+    def set_shared(self, workspace: Workspace, shared: bool) -> Workspace:
+        """Record that the workspace's index now lives on the team servers (or here again)."""
+        meta = {"id": workspace.id, "name": workspace.name, "created_at": workspace.created_at}
+        self._write(workspace.folder, meta | ({"shared": True} if shared else {}))
+        return self._read(workspace.folder)
+
+    def attach_shared(self, workspace_id: str, name: str) -> Workspace:
+        """A workspace entry on this computer for a shared workspace (its index stays there)."""
+        ws = self.create(name)
+        if ws.id != workspace_id:
+            shutil.rmtree(ws.folder)
+            raise WorkspaceError(f"The shared workspace {name!r} cannot be added here.")
+        return self.set_shared(ws, True)
+
+    def team(self) -> TeamWorkspaces:
+        from app.library.team import NO_TEAM, TeamUnavailable
+
+        if self._team is None:
+            raise TeamUnavailable(NO_TEAM)
+        return self._team()
 
     def delete(self, name_or_id: str) -> Workspace:
         """Delete the workspace's index and manifest. Conversations are removed by the caller."""
@@ -163,6 +190,10 @@ class WorkspaceRegistry:
             index = self._open.get(workspace.id)
             if index is not None:
                 return index
+            if workspace.shared:  # the database serialises writers: no reader fallback
+                index = self.team().open_index(workspace.id, embedder)
+                self._open[workspace.id] = index
+                return index
             try:
                 index = WorkspaceIndex(workspace.index_folder, embedder)
             except WorkspaceBusyError:
@@ -177,6 +208,11 @@ class WorkspaceRegistry:
         """The workspace's documents and word search from its manifest alone, without the
         search model or chromadb, and without locking anyone out (fast: `documents list`)."""
         with self._lock:
+            if workspace.shared:
+                if workspace.id not in self._readers:
+                    manifest = self.team().storage_manifest(workspace.id)
+                    self._readers[workspace.id] = ReadOnlyIndex(workspace, None, manifest)
+                return self._readers[workspace.id]
             return self._reader(workspace, None)
 
     def _reader(self, workspace: Workspace, embedder: Embedder | None) -> ReadOnlyIndex:
@@ -190,7 +226,7 @@ class WorkspaceRegistry:
 
     def busy(self, workspace: Workspace) -> str | None:
         """One sentence when another process holds the workspace now (who, since when)."""
-        if workspace.id in self.open_ids():
+        if workspace.id in self.open_ids() or workspace.shared:
             return None
         lock = workspace.index_folder / ".lock"
         return busy_sentence(workspace) if is_locked(lock) else None
@@ -230,11 +266,15 @@ class WorkspaceRegistry:
     def _read(folder: Path) -> Workspace:
         meta = json.loads((folder / "workspace.json").read_text(encoding="utf-8"))
         return Workspace(
-            id=meta["id"], name=meta["name"], created_at=meta["created_at"], folder=folder
+            id=meta["id"],
+            name=meta["name"],
+            created_at=meta["created_at"],
+            folder=folder,
+            shared=bool(meta.get("shared", False)),
         )
 
     @staticmethod
-    def _write(folder: Path, meta: dict[str, str]) -> None:
+    def _write(folder: Path, meta: dict[str, str | bool]) -> None:
         tmp = folder / "workspace.json.tmp"
         tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
         tmp.replace(folder / "workspace.json")
@@ -258,7 +298,13 @@ class ReadOnlyIndex(WorkspaceIndex):
     Writes raise WorkspaceBusyError with a sentence.
     """
 
-    def __init__(self, workspace: Workspace, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        embedder: Embedder | None = None,
+        manifest: ManifestStore | None = None,
+    ) -> None:
+        """`manifest`: read this one (a shared workspace's) instead of the folder's."""
         from rag.manifest import Manifest  # no super().__init__(): nothing of chroma is opened
 
         self.workspace = workspace
@@ -266,11 +312,13 @@ class ReadOnlyIndex(WorkspaceIndex):
         self.embedder_missing = embedder is None
         self._embedder = embedder
         path = self.root / "manifest.sqlite3"
-        self._manifest = Manifest(path, read_only=True) if path.exists() else None
+        self._manifest: ManifestStore | None = manifest
+        if manifest is None and path.exists():
+            self._manifest = Manifest(path, read_only=True)
         self.last_recovery = _NO_RECOVERY
 
     @property
-    def manifest(self) -> Manifest:  # type: ignore[override]
+    def manifest(self) -> ManifestStore:  # type: ignore[override]
         if self._manifest is None:
             raise WorkspaceBusyError(f"Workspace '{self.workspace.name}' has no index yet.")
         return self._manifest

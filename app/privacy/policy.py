@@ -62,6 +62,7 @@ from pydantic import (
 
 from app.errors import EnclaveError
 from app.privacy.egress import is_loopback
+from app.privacy.team_policy import TeamModel, TeamServers
 from models.openai_client import parse_base_url
 
 if TYPE_CHECKING:
@@ -218,6 +219,7 @@ class _PolicyModel(BaseModel):
     version: Literal[1] = 1
     frontier: _FrontierModel = Field(default_factory=_FrontierModel)
     serve: _ServeModel = Field(default_factory=_ServeModel)
+    team: TeamModel | None = None  # shared workspaces' servers (app.privacy.team_policy)
     inference_servers: list[_ServerModel] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -306,6 +308,7 @@ class Policy:
     source: Path | None = None  # the file it came from; None for the built-in default
     problem: str | None = None  # set when a policy file exists but could not be used
     serve_listen: frozenset[str] = field(default_factory=frozenset)  # serve.listen
+    team: TeamServers | None = None  # the approved team servers; None: every workspace local
     inference_servers: tuple[InferenceServer, ...] = ()  # on-premises models (not frontier)
 
     @classmethod
@@ -434,6 +437,7 @@ def parse_policy(data: Any, source: Path | None = None) -> Policy:
         timeout_s=frontier.timeout_s,
         source=source,
         serve_listen=frozenset(model.serve.listen),
+        team=TeamServers.from_model(model.team) if model.team is not None else None,
         inference_servers=tuple(_server(s) for s in model.inference_servers),
     )
 
