@@ -52,16 +52,16 @@ def cmd_serve(args: argparse.Namespace, enclave: Enclave) -> int:
 
     if args.new_key:
         return new_key(enclave)
-    key = api_key(args, enclave)
     from app.serve.backend import EnclaveBackend
     from app.serve.listen import listening_socket, serve_forever
     from app.serve.server import create_app
 
     if args.max_pending < 1:
         raise CliError("--max-pending must be at least 1.")
-    sock = listening_socket(args.host, args.port, enclave.policy)
+    sock = listening_socket(args.host, args.port, enclave.policy)  # refused before any key
     try:
         backend = EnclaveBackend(enclave, args.workspace, max_pending=args.max_pending)
+        key = api_key(args, enclave)
         print("Loading the search model and the default chat model…", file=sys.stderr, flush=True)
         backend.warm_up()
         host, port = sock.getsockname()[:2]
