@@ -3,7 +3,8 @@
 `list` shows the installed models and the organisation's inference servers that the
 administrator's policy names (with their host). `probe SERVER` (an id or a base URL) asks one
 of those servers the test question directly, without the local fallback; a URL the policy does
-not name is refused in one sentence and nothing is sent.
+not name is refused in one sentence and nothing is sent. `key SERVER` stores a server's API key
+in the OS keyring (read from stdin; never echoed, never written to a file).
 
 `verify` re-hashes every model file, then asks each intact model a short probe question: a
 degenerate reply (empty, only punctuation, one token repeated) fails the model and the router
@@ -54,6 +55,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     q.add_argument("server", help="the server's id in the policy, or its base URL")
     q.set_defaults(func=cmd_probe)
+    q = msub.add_parser(
+        "key", help="store an inference server's API key in the OS keyring (read from stdin)"
+    )
+    q.add_argument("server", help="the server's id in the policy")
+    q.set_defaults(func=cmd_key)
 
 
 def _size(n: int) -> str:
@@ -129,6 +135,20 @@ def cmd_probe(args: argparse.Namespace, enclave: Enclave) -> int:
         return 1
     seconds = time.monotonic() - started
     print(f"    ok  {server.id} at {server.destination} answered in {seconds:.1f} s")
+    return 0
+
+
+def cmd_key(args: argparse.Namespace, enclave: Enclave) -> int:
+    """Read the key (without echo on a terminal) and keep it in the OS keyring only."""
+    import getpass
+
+    server = enclave.policy.inference_server(args.server)  # PolicyRefusal: one sentence
+    if sys.stdin.isatty():
+        key = getpass.getpass(f"API key for {server.id} ({server.destination}): ")
+    else:
+        key = sys.stdin.readline()
+    enclave.keys.set_api_key(server.id, key)  # NoSecureStorage / KeyStoreError: one sentence
+    print(f"The API key for {server.id} is stored in the OS keyring.")
     return 0
 
 

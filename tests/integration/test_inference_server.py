@@ -13,9 +13,12 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -371,3 +374,35 @@ def test_the_cli_lists_the_server_with_its_host_probes_it_and_refuses_others(
     assert no_key.returncode == 1 and "Traceback" not in no_key.stderr
     assert no_key.stdout.strip() == f"FAILED  team at {host}: No API key is stored for team."
     assert len(setup.team.bodies) == sent_before
+
+
+@pytest.mark.skipif(
+    not (shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")),
+    reason="needs apt packages gnome-keyring and dbus-x11 (dbus-run-session)",
+)
+def test_the_key_from_the_os_keyring_lets_a_probe_through(setup: Setup, tmp_path: Path) -> None:
+    """`enclave models key` stores the key in a real Secret Service (GNOME Keyring); a second
+    process, `enclave models probe`, reads it from there and the server answers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "XDG_", "KEYRING"))}
+    (tmp_path / "runtime").mkdir(mode=0o700)
+    env.update(
+        HOME=str(tmp_path), XDG_RUNTIME_DIR=str(tmp_path / "runtime"),
+        ENCLAVE_HOME=str(setup.home), ENCLAVE_POLICY=str(setup.home / "policy.json"),
+        PYTHONUNBUFFERED="1",
+    )  # fmt: skip
+    py = f"{shlex.quote(sys.executable)} -m app"
+    script = (
+        "printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 && "
+        f"printf '%s\\n' {shlex.quote(API_KEY)} | {py} models key team && {py} models probe team"
+    )
+    before = len(setup.team.bodies)
+    run = subprocess.run(
+        ["dbus-run-session", "--", "sh", "-c", script],
+        env=env, capture_output=True, text=True, timeout=300, cwd=Path(__file__).parents[2],
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr[-2000:]
+    stored, probed = run.stdout.strip().splitlines()[-2:]
+    assert stored == "The API key for team is stored in the OS keyring."
+    assert probed.startswith(f"    ok  team at 127.0.0.1:{setup.team.port} answered in")
+    assert len(setup.team.bodies) == before + 1  # the probe reached the real server
+    assert API_KEY.encode() not in b"".join(p.read_bytes() for p in setup.home.rglob("*.json*"))
