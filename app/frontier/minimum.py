@@ -157,7 +157,7 @@ def why_left_out(text: str | None, people: People | None, subject: People) -> st
     if any(not subject.knows(n) for n in people.names) or people.records - subject.records:
         return f"names another {role}"
     if not mentions(text, subject):
-        return f"not about the {subject.role} asked about"
+        return "not about the person asked about"
     return None
 
 

@@ -27,6 +27,11 @@ _NOT_SUBJECT_KINDS = frozenset({"PERSON", "DATE", "ADDRESS", "PHONE", "FAX", "EM
 _TITLES = frozenset(
     "mr mrs ms miss mx dr doctor prof professor sir dame nurse sister rev fr".split()
 )  # fmt: skip
+# Words a detector may take into a name at the start of a question ("Does John Smith ...").
+_QUESTION_WORDS = frozenset(
+    "does do did is was are were has have had could should would what who whom when "
+    "where which why how tell show list give summarise summarize".split()
+)
 _PARTICLES = frozenset("de del della der di da dos das du van von la le bin ibn al el".split())
 _LABEL = (
     r"patient(?:'s)?(?:[ \t]+(?:full[ \t]+)?name)?|pt(?:[ \t]+name)?|full[ \t]+name|name|"
@@ -54,6 +59,7 @@ _RECORD_CUE = re.compile(
     r"client|\bNHS|\bCHI|\bSSN|SS#|social[ \t]+security|national[ \t]+insurance|\bNINO|"
     r"\bmedicare|health[ \t]+card)\b[^\n]{0,14}$"
 )
+_SIGNATURE_BLOCK = re.compile(r"(?i)\b(?:title|by|signature|signed|its)[ \t]*:")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
@@ -63,7 +69,7 @@ def names_of(value: str) -> frozenset[str]:
     for token in _WORD.findall(value):
         for part in re.split(r"[-'’]", token) if "-" in token else (token,):
             word = part.lower().strip("'’")
-            if len(word) >= 2 and word not in _TITLES and word not in _PARTICLES:
+            if len(word) >= 2 and word not in _TITLES | _PARTICLES | _QUESTION_WORDS:
                 parts.append(word)
     return frozenset(parts)
 
@@ -129,6 +135,8 @@ def document_people(text: str) -> People:
             continue  # "Re: follow-up appointment"
         if _CREDENTIAL_AFTER.match(text[m.end("name") :]):
             continue
+        if m.group("label").lower() == "name" and _signatory(text, m.start(), m.end()):
+            continue  # "By: ____ Name: John Smith Title: CEO": a signatory, not a client
         name = names_of(value)
         if name and 1 <= len(name) <= 5:
             names.append(name)
@@ -146,6 +154,8 @@ def document_people(text: str) -> People:
                 continue
             if _CREDENTIAL_AFTER.match(after):
                 continue
+            if role and role.group("label").lower() == "name" and _signatory(text, d.start, d.end):
+                continue
             name = names_of(text[d.start : d.end])
             if name:
                 names.append(name)
@@ -155,6 +165,11 @@ def document_people(text: str) -> People:
             if len(value) >= 4:
                 records.add(value)
     return People(_widest(names), frozenset(records), "client" if client else "patient")
+
+
+def _signatory(text: str, start: int, end: int) -> bool:
+    """A "Name:" field in a signature block ("By:", "Title:" around it)."""
+    return bool(_SIGNATURE_BLOCK.search(text[max(0, start - 80) : end + 80]))
 
 
 def _widest(names: Iterable[frozenset[str]]) -> tuple[frozenset[str], ...]:

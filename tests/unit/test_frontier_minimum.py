@@ -142,7 +142,7 @@ def test_another_patients_record_is_left_out_and_the_subjects_kept() -> None:
         assert reason == "names another patient"
     guideline = "Metformin: start at 500 mg once daily and titrate to 1000 mg twice daily."
     assert why_left_out(guideline, document_people(guideline), subject) == (
-        "not about the patient asked about"
+        "not about the person asked about"
     )
     client = question_subject("What did our client Ana Ruiz sign?")
     letter = "Client: Jonas Berg\nRe: lease dispute"
@@ -219,3 +219,15 @@ def test_passages_that_do_not_answer_are_left_out() -> None:
 @pytest.mark.parametrize("people", [People(), People(names=(frozenset({"x"}),))])
 def test_people_is_true_only_when_it_names_someone(people: People) -> None:
     assert bool(people) == bool(people.names or people.records)
+
+
+def test_a_contracts_signatories_are_not_its_clients() -> None:
+    contract = (
+        "DISTRIBUTION AGREEMENT\nJohn Smith shall distribute the products in Texas.\n"
+        "By: ________\nName: John Smith\nTitle: CEO\n\nBy: ________\nName: Jane Doe\n"
+        "Title: CFO\n"
+    )
+    people = document_people(contract)
+    assert people.names == ()
+    subject = question_subject("Does John Smith distribute the products in Texas?")
+    assert why_left_out(contract, people, subject) is None
