@@ -7,6 +7,13 @@ they must be left out whole, whatever the detectors make of them.
 
 from __future__ import annotations
 
+import re
+
+from app.frontier.request import FrontierRequest, LeftOut, display, risk_spans
+from app.privacy.policy import parse_policy
+from app.privacy.redaction import RedactedSpan, RedactionSession
+from models.types import Message
+
 QUESTION = "What dose of metformin is Maria Lopez taking?"
 SUBJECT_NOTE = "lopez_clinic_note.txt"
 
@@ -63,3 +70,22 @@ OTHER_PASSAGES = [
     "metformin 850 mg three times daily", "stomach upset", "review at the practice next week",
 ]  # fmt: skip
 ANSWER_PASSAGE = "metformin 500 mg twice daily"  # the subject's own: it is sent
+
+
+def review_request(user_text: str) -> FrontierRequest:
+    """A request as the gateway lays it out, the placeholders given as already replaced."""
+    endpoint = parse_policy({"frontier": {"enabled": True, "workspaces": ["w"], "endpoints": [
+        {"id": "gw", "base_url": "http://127.0.0.1:9/v1", "model": "m"}]}}).check("w")  # fmt: skip
+    messages = (Message("system", "Answer from the sources."), Message("user", user_text))
+    placeholders = [
+        (m.start(), m.end(), RedactedSpan(m.start(), m.end(), m.group(1), m.group(), 0, 1))
+        for m in re.finditer(r"\[([A-Z]+)_\d+\]", user_text)
+    ]
+    display_text, spans = display(messages, {1: placeholders})
+    return FrontierRequest(
+        id="r", workspace_id="w", endpoint=endpoint, messages=messages, body=b"{}",
+        request_sha256="0" * 64, display_text=display_text, spans=spans,
+        redaction_counts={"PERSON": len(spans)}, review_required=True, chunks_sent=1,
+        session=RedactionSession(), risks=risk_spans(messages, display_text),
+        left_out=(LeftOut("note_b.txt", "names another patient"),),
+    )  # fmt: skip

@@ -69,6 +69,29 @@ def test_the_review_dialog_highlights_every_redaction_and_defaults_to_not_sendin
     assert dialog.result() == FrontierReviewDialog.DialogCode.Accepted
 
 
+def test_the_review_dialog_marks_what_was_not_replaced_apart_and_lists_what_was_left_out(
+    qtbot: Any,
+) -> None:
+    from tests.frontier_notes import review_request
+
+    request = review_request(
+        "[Source 1]\nPatient: [PERSON_1]. Seen with the nurse Will Treharne; "
+        "photo scan_K4471923.png."
+    )
+    dialog = FrontierReviewDialog(request)
+    qtbot.addWidget(dialog)
+    assert dialog.highlighted_texts() == ["[PERSON_1]"]
+    assert dialog.risk_texts() == ["Will Treharne", "4471923"]  # another colour, underlined
+    dialog.show()
+    assert dialog.left_out.isVisible() and dialog.check.isVisible()
+    assert "note_b.txt (names another patient)" in dialog.left_out.text()
+    assert "2 places underlined in red" in dialog.check.text()
+    clean = FrontierReviewDialog(review_request("Question: what dose is [PERSON_1] on?"))
+    qtbot.addWidget(clean)
+    clean.show()
+    assert clean.risk_texts() == [] and not clean.check.isVisible()
+
+
 @pytest.fixture(scope="module")
 def gateway(smollm2_path: Path) -> Iterator[str]:
     with socket.socket() as sock:

@@ -4,23 +4,12 @@ reviewer; placeholders, source labels, headings and ordinary clinical numbers ar
 from __future__ import annotations
 
 import itertools
-import re
 
 import pytest
 
-from app.frontier.request import (
-    RISK_CLOSE,
-    RISK_OPEN,
-    FrontierRequest,
-    LeftOut,
-    display,
-    render_for_terminal,
-    risk_spans,
-)
-from app.privacy.policy import parse_policy
-from app.privacy.redaction import RedactedSpan, RedactionSession
+from app.frontier.request import RISK_CLOSE, RISK_OPEN, render_for_terminal
 from app.privacy.risk import find_risks
-from models.types import Message
+from tests.frontier_notes import review_request
 
 
 def _marked(text: str) -> list[tuple[str, str]]:
@@ -76,27 +65,8 @@ def test_marks_never_overlap_and_are_in_order() -> None:
         assert a.end <= b.start
 
 
-def _request(user_text: str) -> FrontierRequest:
-    """A request as the gateway lays it out, the placeholders given as already replaced."""
-    endpoint = parse_policy({"frontier": {"enabled": True, "workspaces": ["w"], "endpoints": [
-        {"id": "gw", "base_url": "http://127.0.0.1:9/v1", "model": "m"}]}}).check("w")  # fmt: skip
-    messages = (Message("system", "Answer from the sources."), Message("user", user_text))
-    placeholders = [
-        (m.start(), m.end(), RedactedSpan(m.start(), m.end(), m.group(1), m.group(), 0, 1))
-        for m in re.finditer(r"\[([A-Z]+)_\d+\]", user_text)
-    ]
-    display_text, spans = display(messages, {1: placeholders})
-    return FrontierRequest(
-        id="r", workspace_id="w", endpoint=endpoint, messages=messages, body=b"{}",
-        request_sha256="0" * 64, display_text=display_text, spans=spans,
-        redaction_counts={"PERSON": len(spans)}, review_required=True, chunks_sent=1,
-        session=RedactionSession(), risks=risk_spans(messages, display_text),
-        left_out=(LeftOut("note_b.txt", "names another patient"),),
-    )  # fmt: skip
-
-
 def test_the_review_marks_risks_apart_from_placeholders_and_says_what_was_left_out() -> None:
-    request = _request("[Source 1]\nPatient: [PERSON_1]. Seen by the nurse Will Treharne.")
+    request = review_request("[Source 1]\nPatient: [PERSON_1]. Seen by the nurse Will Treharne.")
     risky = [request.display_text[r.display_start : r.display_end] for r in request.risks]
     assert risky == ["Will Treharne"]
     plain = render_for_terminal(request)
@@ -109,7 +79,7 @@ def test_the_review_marks_risks_apart_from_placeholders_and_says_what_was_left_o
 
 
 def test_on_a_terminal_placeholders_and_risks_are_coloured_differently() -> None:
-    request = _request("Photo: scan_K4471923.png of [PERSON_1].")
+    request = review_request("Photo: scan_K4471923.png of [PERSON_1].")
     coloured = render_for_terminal(request, colour=True)
     assert "\x1b[1;32m[PERSON_1]\x1b[0m" in coloured and "⟦" not in coloured
     assert f"\x1b[1;97;41m{RISK_OPEN}4471923{RISK_CLOSE}\x1b[0m" in coloured
