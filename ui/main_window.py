@@ -35,10 +35,12 @@ from app.desktop.facade import (
     WarmUp,
     Workspace,
     WorkspaceError,
+    checklists,
     hardware_summary,
     import_model,
     installed_models,
     privacy_status,
+    run_review,
     set_gpu_layers,
     warm_up,
 )
@@ -49,6 +51,7 @@ from ui.dialogs import Dialogs
 from ui.documents_panel import DocumentsPanel, local_paths
 from ui.message_bar import MessageBar
 from ui.models_panel import ModelsPanel
+from ui.review_view import ReviewView
 from ui.status_bar import StatusBar
 from ui.ui_state import UiState
 from ui.workers import Task, WorkerPool
@@ -117,6 +120,14 @@ class MainWindow(QMainWindow):
             lambda n: set_gpu_layers(e, n),
             dialogs,
         )
+        self.review = ReviewView(
+            pool,
+            lambda ws, questions, per_document, cancel, finish: run_review(
+                e, ws, questions, per_document=per_document, cancel=cancel, finish=finish
+            ),
+            checklists,
+            dialogs,
+        )
         self.status = StatusBar()
         self.setStatusBar(self.status)
 
@@ -132,7 +143,12 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.models, "Models")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
-        self.splitter.addWidget(self.chat)
+        self.center = QTabWidget()  # the chat, and the Review view (a checklist's table)
+        self.center.setAccessibleName("Chat and review")
+        self.center.setDocumentMode(True)
+        self.center.addTab(self.chat, "Chat")
+        self.center.addTab(self.review, "Review")
+        self.splitter.addWidget(self.center)
         self.splitter.addWidget(self.tabs)
         self.splitter.setSizes([250, 640, 430])
         self.splitter.setStretchFactor(0, 0)
@@ -176,8 +192,10 @@ class MainWindow(QMainWindow):
             lambda i: self.ui_state.set_tab(self.tabs.tabText(i)) if not self._closing else None
         )
         self.chat.citation_clicked.connect(self.show_citation)
+        self.review.citation_clicked.connect(self.show_citation)
         self.chat.answer_finished.connect(self._answer_finished)
-        for view in (self.workspaces, self.chat, self.citations, self.documents, self.models):
+        views = (self.workspaces, self.chat, self.citations, self.documents, self.models)
+        for view in (*views, self.review):
             view.message.connect(self.show_message)
         self.warm_up_progress.connect(self.status.set_loading)
 
@@ -208,6 +226,7 @@ class MainWindow(QMainWindow):
         self.warm_task = None
         self.status.set_model(result.model_id, result.device)
         self.chat.set_ready()
+        self.review.set_ready()
         self.models.refresh()
         self.ready.emit(result)
 
@@ -215,6 +234,7 @@ class MainWindow(QMainWindow):
         self.warm_task = None
         self.status.set_failed(message)
         self.chat.set_unavailable(message)
+        self.review.set_unavailable(message)
         self.show_message(f"Enclave could not load its model: {message}")
         self.models.refresh()
         self.startup_failed.emit(message)
@@ -224,6 +244,7 @@ class MainWindow(QMainWindow):
         self.chat.set_workspace(workspace)
         self.conversations.set_workspace(workspace)
         self.documents.set_workspace(workspace)
+        self.review.set_workspace(workspace)
         self.citations.clear_citation()
         self.setWindowTitle(f"{workspace.name} – Enclave" if workspace else "Enclave")
         if workspace is not None:
@@ -266,6 +287,8 @@ class MainWindow(QMainWindow):
             raise WorkspaceError("Documents are still being added; cancel that first.")
         if self.chat.task is not None:
             raise WorkspaceError("An answer is still being written; stop it first.")
+        if self.review.running:
+            raise WorkspaceError("A review is still running; cancel it first.")
         if ws is not None and ws.id == workspace_id:
             self.documents.set_workspace(None)
         return self.enclave.delete_workspace(workspace_id)

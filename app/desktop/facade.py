@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +27,14 @@ from app.frontier.route import FrontierRoute, PreparedQuestion
 from app.library.history import Conversation, ConversationNotFound, StoredMessage, transcript
 from app.library.ingest import FileOutcome, IngestProgress, IngestSummary, ingest_paths
 from app.library.names import display_name
+from app.library.review import (
+    ChecklistStore,
+    ReviewRow,
+    parse_questions,
+    read_questions,
+    run_checklist,
+    write_table,
+)
 from app.library.workspaces import Workspace, WorkspaceError
 from app.privacy.egress import GUARD
 from models.types import CancelToken, ModelRecord
@@ -46,6 +54,7 @@ __all__ = [
     "CancelToken",
     "ChatAnswer",
     "ChatError",
+    "ChecklistStore",
     "Citation",
     "Conversation",
     "ConversationNotFound",
@@ -65,6 +74,8 @@ __all__ = [
     "Passage",
     "PreparedQuestion",
     "PrivacyStatus",
+    "ReviewPlan",
+    "ReviewRow",
     "Route",
     "SourcesFound",
     "StoredMessage",
@@ -75,6 +86,7 @@ __all__ = [
     "Workspace",
     "WorkspaceError",
     "WorkspaceIndexProvider",
+    "checklists",
     "citation_line",
     "citation_passage",
     "display_name",
@@ -83,14 +95,18 @@ __all__ = [
     "ingest_paths",
     "installed_models",
     "open_desktop",
+    "parse_questions",
     "preload_native_libraries",
     "privacy_status",
+    "read_questions",
     "regenerate_question",
+    "run_review",
     "set_gpu_layers",
     "supported_suffixes",
     "text_file",
     "transcript",
     "warm_up",
+    "write_table",
 ]
 
 OFFLINE_TEXT = "Offline: nothing has left this computer"
@@ -430,3 +446,63 @@ def regenerate_question(history: HistoryStore, conversation_id: str) -> str:
     if question is None:
         raise ChatError("There is no question to ask again in this conversation.")
     return question
+
+
+# -- the review checklist ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReviewPlan:
+    """What a review will ask, sent before its first answer: `total` answers, and the documents
+    asked about one by one (empty: each question is asked of the whole workspace)."""
+
+    total: int
+    documents: tuple[str, ...]
+
+
+ASKABLE = ("indexed", "indexed_with_warnings")
+
+
+def checklists(workspace: Workspace) -> ChecklistStore:
+    """The workspace's saved checklists (a small JSON file beside its workspace.json)."""
+    return ChecklistStore(workspace.folder)
+
+
+def run_review(
+    enclave: Enclave,
+    workspace: Workspace,
+    questions: Sequence[str],
+    *,
+    per_document: bool,
+    cancel: CancelToken,
+    finish: CancelToken,
+) -> Iterator[ReviewPlan | ReviewRow]:
+    """Slow (a worker thread): ask every question (of every indexed document, with
+    `per_document`) through the chat service, on one model load; yields the ReviewPlan, then
+    one ReviewRow per answer, in order.
+
+    `finish` stops after the answer being written (the window's Cancel: the rows done stay);
+    `cancel` stops the answer under way too (closing the window), and that cut answer is not
+    yielded. Each answer's conversation is removed from history once its row is made: the
+    review table, not the conversation list, is where a checklist's answers live.
+    """
+    index = enclave.index(workspace)
+    names: tuple[str, ...] = ()
+    if per_document:
+        names = tuple(d.name for d in index.documents() if d.status in ASKABLE)
+        if not names:
+            raise WorkspaceError("This workspace has no indexed document to ask about.")
+    yield ReviewPlan(len(questions) * max(1, len(names)), names)
+    rows = run_checklist(
+        enclave.chat, index, workspace, questions,
+        per_document=per_document, documents=names, cancel=cancel,
+    )  # fmt: skip
+    try:
+        for row in rows:
+            enclave.history.delete_conversation(row.answer.conversation_id)
+            if cancel.cancelled or row.answer.cancelled:
+                return
+            yield row
+            if finish.cancelled:
+                return
+    finally:
+        if isinstance(rows, Generator):
+            rows.close()

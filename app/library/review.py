@@ -5,6 +5,9 @@ evidence quote, where it stands, whether it is supported, confidence.
 `run_checklist` runs on the caller's thread, on one model load (the engines stay loaded between
 questions); it yields one row per question (per document with `per_document`) as it goes, so a
 caller can show progress and stop. `write_table` writes the rows as CSV or self-contained HTML.
+
+`ChecklistStore` keeps a workspace's saved checklists (name -> questions) in `checklists.json`
+beside its `workspace.json`, so the window can run one again; it goes with the workspace.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from app.chat.types import AskOptions, ChatAnswer
 from app.errors import EnclaveError
@@ -26,7 +32,15 @@ if TYPE_CHECKING:
     from models.types import CancelToken
     from rag.index_types import DocumentIndex
 
-__all__ = ["MACHINE_MADE", "ReviewRow", "read_questions", "run_checklist", "write_table"]
+__all__ = [
+    "MACHINE_MADE",
+    "ChecklistStore",
+    "ReviewRow",
+    "parse_questions",
+    "read_questions",
+    "run_checklist",
+    "write_table",
+]
 
 TableFormat = Literal["csv", "html"]
 MACHINE_MADE = (
@@ -146,3 +160,139 @@ def write_table(rows: Sequence[ReviewRow], fmt: TableFormat, title: str) -> str:
         f"<body><h1>{html.escape(title)}</h1><p>{html.escape(MACHINE_MADE)}</p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>"
     )
+
+
+# -- saved checklists -------------------------------------------------------------------------
+CHECKLISTS_FILE = "checklists.json"
+NAME_MAX = 80
+
+
+class _Saved(TypedDict):
+    questions: list[str]
+    saved_at: str
+
+
+def parse_questions(text: str) -> list[str]:
+    """The questions in pasted text, by the file's rules: one a line, blank lines and lines
+    starting with '#' left out (an empty list when there is none)."""
+    questions = [line.strip() for line in text.lstrip("\ufeff").splitlines()]
+    return [q for q in questions if q and not q.startswith("#")]
+
+
+class ChecklistStore:
+    """A workspace's saved checklists: `folder/checklists.json`, `{"version": 1, "checklists":
+    {name: {"questions": [...], "saved_at": iso}}}`, written whole to a temporary file and
+    renamed (a crash leaves the old file or the new one). A damaged file is never overwritten
+    silently: reading it raises EnclaveError in words, and the next save keeps it beside the
+    new one as `checklists.json.damaged-<time>`. Names are matched without regard to case.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / CHECKLISTS_FILE
+
+    def names(self) -> list[str]:
+        return sorted(self._read(), key=str.casefold)
+
+    def load(self, name: str) -> list[str]:
+        entries = self._read()
+        key = _key(entries, name)
+        if key is None:
+            raise EnclaveError(f"There is no saved checklist called {name.strip()!r}.")
+        return list(entries[key]["questions"])
+
+    def exists(self, name: str) -> bool:
+        return _key(self._read(), name) is not None
+
+    def save(self, name: str, questions: Sequence[str]) -> str:
+        """Save (or replace) the checklist `name`; returns the name as saved."""
+        clean = " ".join(name.split())
+        if not clean:
+            raise EnclaveError("Give the checklist a name.")
+        if len(clean) > NAME_MAX:
+            raise EnclaveError(f"A checklist name has at most {NAME_MAX} characters.")
+        kept = [q.strip() for q in questions if q.strip()]
+        if not kept:
+            raise EnclaveError("The checklist holds no question (one per line).")
+        try:
+            entries = self._read()
+        except EnclaveError:
+            entries = {}
+            self._keep_damaged()
+        old = _key(entries, clean)
+        if old is not None:
+            del entries[old]
+        saved_at = datetime.now(UTC).isoformat(timespec="seconds")
+        entries[clean] = {"questions": kept, "saved_at": saved_at}
+        self._write(entries)
+        return clean
+
+    def delete(self, name: str) -> bool:
+        entries = self._read()
+        key = _key(entries, name)
+        if key is None:
+            return False
+        del entries[key]
+        self._write(entries)
+        return True
+
+    def _read(self) -> dict[str, _Saved]:
+        damaged = EnclaveError(
+            "The saved checklists of this workspace cannot be read (the file is damaged); "
+            "saving a checklist keeps the damaged file beside the new one."
+        )
+        try:
+            raw = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise EnclaveError(
+                f"The saved checklists cannot be read ({exc.strerror or type(exc).__name__})."
+            ) from None
+        except UnicodeDecodeError:
+            raise damaged from None
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            raise damaged from None
+        lists = data.get("checklists") if isinstance(data, dict) else None
+        if not isinstance(lists, dict):
+            raise damaged
+        entries: dict[str, _Saved] = {}
+        for name, entry in lists.items():
+            questions = entry.get("questions") if isinstance(entry, dict) else None
+            if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+                raise damaged
+            entries[str(name)] = {
+                "questions": questions,
+                "saved_at": str(entry.get("saved_at") or ""),
+            }
+        return entries
+
+    def _write(self, entries: dict[str, _Saved]) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        text = json.dumps({"version": 1, "checklists": entries}, ensure_ascii=False, indent=2)
+        try:
+            with tmp.open("w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            tmp.replace(self.path)
+        except OSError as exc:
+            raise EnclaveError(
+                f"The checklist could not be saved ({exc.strerror or type(exc).__name__})."
+            ) from None
+
+    def _keep_damaged(self) -> None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        try:
+            self.path.replace(self.path.with_name(f"{self.path.name}.damaged-{stamp}"))
+        except OSError as exc:
+            raise EnclaveError(
+                "The saved checklists file is damaged and could not be set aside "
+                f"({exc.strerror or type(exc).__name__}); nothing was saved."
+            ) from None
+
+
+def _key(entries: dict[str, _Saved], name: str) -> str | None:
+    wanted = " ".join(name.split()).casefold()
+    return next((k for k in entries if k.casefold() == wanted), None)
