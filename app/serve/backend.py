@@ -3,9 +3,11 @@ and the answers (ChatService.ask through app.serve.dispatch)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from app.chat.types import EvidenceFound, RouteDecided
 from app.serve.dispatch import Answering
 from app.serve.errors import ServeError
 from app.serve.names import PREFIX, Target, model_names
@@ -27,6 +29,7 @@ class EnclaveBackend:
         self._enclave = enclave
         self.only: Workspace | None = enclave.workspaces.get(workspace) if workspace else None
         self.answering = Answering(self._ask, enclave.indexes.release, max_pending=max_pending)
+        self._load_lock = threading.Lock()
 
     def warm_up(self) -> None:
         """Load the search model and the default chat model now (it also checks them), so the
@@ -93,4 +96,19 @@ class EnclaveBackend:
     def _ask(
         self, workspace: Workspace, question: str, options: AskOptions, cancel: CancelToken
     ) -> Iterator[ChatEvent]:
-        return self._enclave.chat.ask(workspace, question, options, cancel=cancel)
+        """ChatService.ask; once the route is decided (and the evidence means the model will
+        be asked), its model is loaded here, one request at a time."""
+        found = False
+        for event in self._enclave.chat.ask(workspace, question, options, cancel=cancel):
+            if isinstance(event, EvidenceFound):
+                found = bool(event.evidence)
+            elif isinstance(event, RouteDecided) and found:
+                self._load_once(event.route.model_id)
+            yield event
+
+    def _load_once(self, model_id: str) -> None:
+        """EngineManager.get does not wait for a load already under way, so two first
+        requests for one model would load it twice (two inference threads for one model)."""
+        with self._load_lock:
+            if model_id not in self._enclave.engines.loaded():
+                self._enclave.engines.get(model_id)

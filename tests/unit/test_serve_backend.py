@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,3 +66,54 @@ def test_serving_a_missing_workspace_is_refused(enclave: Enclave) -> None:
 
     with pytest.raises(WorkspaceError, match="no workspace called 'nope'"):
         EnclaveBackend(enclave, "nope")
+
+
+def test_two_first_requests_load_a_model_once(enclave: Enclave) -> None:
+    """EngineManager.get does not wait for a load under way; the server loads a routed model
+    one request at a time, so two first requests never start two inference threads for it."""
+    import threading
+    import time
+
+    from app.chat.types import AskOptions, EvidenceFound, RouteDecided
+    from app.routing.router import Route
+    from models.types import CancelToken
+    from tests.unit.test_serve_mapping import _quote
+
+    class SlowEngines:
+        def __init__(self) -> None:
+            self.loads: list[str] = []
+            self.ready: list[str] = []
+
+        def loaded(self) -> list[str]:
+            return list(self.ready)
+
+        def close(self) -> None:
+            pass
+
+        def get(self, model_id: str) -> object:
+            if model_id not in self.ready:
+                self.loads.append(model_id)
+                time.sleep(0.2)  # loading
+                self.ready.append(model_id)
+            return object()
+
+    class RoutedChat:
+        def ask(self, ws: object, question: str, options: object, cancel: object) -> Any:
+            yield EvidenceFound([_quote()])
+            yield RouteDecided(Route("specialist"))
+            engines.get("specialist")  # what ChatService.ask does next
+
+    engines = SlowEngines()
+    enclave.__dict__["engines"] = engines  # the composition root's cached services, replaced
+    enclave.__dict__["chat"] = RoutedChat()
+    backend = EnclaveBackend(enclave)
+    ws = backend.resolve(Target("acme"), None)
+    threads = [
+        threading.Thread(target=lambda: list(backend._ask(ws, "Q?", AskOptions(), CancelToken())))
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert engines.loads == ["specialist"]
