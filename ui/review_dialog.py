@@ -36,6 +36,11 @@ KIND_WORDS: dict[str, tuple[str, str]] = {
     "NATIONAL_ID": ("national id", "national ids"),
     "ACCOUNT": ("account number", "account numbers"), "CASE": ("case number", "case numbers"),
     "MATTER": ("matter id", "matter ids"), "ID": ("other identifier", "other identifiers"),
+    "AGE": ("age over 89", "ages over 89"), "HEALTH_PLAN": ("health plan id", "health plan ids"),
+    "LICENSE": ("licence number", "licence numbers"), "VEHICLE": ("vehicle id", "vehicle ids"),
+    "DEVICE": ("device id", "device ids"), "URL": ("web address", "web addresses"),
+    "IP": ("IP address", "IP addresses"), "BIOMETRIC": ("biometric id", "biometric ids"),
+    "PHOTO": ("photo or image", "photos or images"),
 }  # fmt: skip
 
 

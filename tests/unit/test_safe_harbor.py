@@ -214,3 +214,25 @@ def test_a_name_that_is_an_everyday_word_does_not_block_its_word(
     session.redact_all(["The nurse will call tomorrow."])  # "will" the verb is not the name
     with pytest.raises(RedactionError):
         session.redact_all(["Ask Will about it."])
+
+
+def test_the_issue_16_request_carries_none_of_its_identifiers() -> None:
+    """The leaks the issue found in one request, all in one place."""
+    question = "What did the wound photo for MRN K4471923 show?"
+    note = (
+        "Home visit. Hosp No: K4471923. Age: 93. Mrs Penrose, a 93-year-old widow, lives at "
+        "3 Mill Cottages, Ferry Lane, St Just. District nurse Will Treharne reviewed the leg "
+        "ulcer; photo saved as patient_photo_K4471923.png. Phone call: spoke with rosa delgado "
+        "(daughter). Referred to Dr. Joaquín de la Cruz Morales and LaToya Jefferson-Reyes. "
+        "IBAN GB29 NWBK 6016 1331 9268 19.\n/s/ Kwabena Asante-Darko"
+    )
+    session = RedactionSession()
+    asked, source = session.redact_all([question, note])
+    for value in (
+        "K4471923", "93", "Penrose", "Mill Cottages", "Ferry Lane", "Will", "Treharne", "rosa",
+        "delgado", "Joaquín", "Cruz", "Morales", "LaToya", "Toya", "Jefferson", "Reyes", "GB29",
+        "NWBK", "9268", "Kwabena", "Asante", "Darko",
+    ):  # fmt: skip
+        assert value not in source.text and value not in asked.text, value
+    assert asked.spans[0].placeholder in source.text  # one number, one placeholder
+    assert "leg ulcer" in source.text and "reviewed" in source.text  # the prose stays
