@@ -56,7 +56,7 @@ _KIND_WORDS = {
     "docx": "Word document",
     "html": "web page (HTML)",
     "text": "text",
-    "image": "image",
+    "image": "scanned image",
 }
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 _SNIFF_HEAD = 1024

@@ -54,7 +54,7 @@ def model_dir() -> Path:
 
     spec = importlib.util.find_spec("rapidocr")
     if spec is None or not spec.submodule_search_locations:
-        raise OcrUnavailable("The OCR engine (rapidocr) is not installed.")
+        raise OcrUnavailable("the OCR engine (rapidocr) is not installed")
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
@@ -73,7 +73,7 @@ class OcrEngine:
         for key, name in MODEL_FILES.items():
             path = models / name
             if not path.is_file():
-                raise OcrUnavailable(f"The OCR model {name} is missing from the installation.")
+                raise OcrUnavailable(f"the OCR model {name} is missing from the installation")
             params[key] = str(path)
         import rapidocr.utils.download_file as download_file
         from rapidocr import RapidOCR

@@ -3,10 +3,12 @@
 An OCR engine finds text boxes, not a reading order: sorted by position alone, the lines of a
 two-column page interleave ("left line 1, right line 1, left line 2, ..."). `reading_order`
 applies a recursive XY-cut: a region is split at a vertical gap that no box crosses (a gutter
-between columns) when there is one, else at its widest horizontal gap (between blocks or
-lines); a region with neither is one line, read left to right. Boxes are compared by their
-vertical core (the middle half of their height), since OCR boxes are padded and the boxes of
-neighbouring lines often overlap. Pure Python, no heavy imports: runs anywhere.
+between columns, each at least a quarter of the region wide) when there is one, else at its
+widest horizontal gap (between blocks or lines); a region with neither is one line, read left
+to right. Boxes are compared by their vertical core (the middle half of their height), since
+OCR boxes are padded and the boxes of neighbouring lines often overlap. Pure Python, no heavy
+imports: runs anywhere. (A gutter narrower than the engine's box padding is not seen: the
+engine then finds one box across both columns; measured in bench/bench_ocr.py.)
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ Box = tuple[float, float, float, float]
 
 _MIN_COLUMN_GAP = 0.8  # a gutter is at least this many line heights wide
 _CORE = 0.25  # a box's vertical core: its centre +- a quarter of its height
+_MIN_COLUMN_SHARE = 0.25  # each column is at least this share of the region's width
+
+
+def _width(ids: list[int], boxes: Sequence[Box]) -> float:
+    return max(boxes[i][2] for i in ids) - min(boxes[i][0] for i in ids)
 
 
 def _core(box: Box) -> tuple[float, float]:
@@ -45,10 +52,12 @@ def _order(ids: list[int], boxes: Sequence[Box], line_height: float) -> list[lis
     x_gap, x_at = _widest_gap([(boxes[i][0], boxes[i][2]) for i in ids])
     y_gap, y_at = _widest_gap([_core(boxes[i]) for i in ids])
     if x_gap >= _MIN_COLUMN_GAP * line_height and y_gap > 0:
-        # columns: a multi-line region that a gutter runs through from top to bottom
+        # columns: a multi-line region that a gutter runs through from top to bottom, with
+        # text on both sides (not a table of contents' page numbers, nor a list's numbers)
         left = [i for i in ids if boxes[i][2] <= x_at]
         right = [i for i in ids if boxes[i][2] > x_at]
-        return _order(left, boxes, line_height) + _order(right, boxes, line_height)
+        if min(_width(left, boxes), _width(right, boxes)) >= _MIN_COLUMN_SHARE * _width(ids, boxes):
+            return _order(left, boxes, line_height) + _order(right, boxes, line_height)
     if y_gap > 0:
         top = [i for i in ids if _core(boxes[i])[1] <= y_at]
         bottom = [i for i in ids if _core(boxes[i])[1] > y_at]

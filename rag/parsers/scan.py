@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from rag.ocr import OcrEngine
 
 _BUDGET_SHARE = 0.85  # OCR must end by this share of timeout_s (the rest: start-up, the result)
-OCR_MISSING = "OCR is not available in this installation ({detail})."
+OCR_MISSING = "OCR is not available in this installation: {detail}."
 
 
 def _pages(numbers: list[int]) -> str:
@@ -77,7 +77,9 @@ class PageOcr:
             try:
                 self._engine = OcrEngine()
             except (OcrUnavailable, ImportError) as exc:
-                self._unavailable = OCR_MISSING.format(detail=str(exc).rstrip(".") or "import")
+                self._unavailable = OCR_MISSING.format(
+                    detail=str(exc).rstrip(".") or "import failed"
+                )
                 return None
         return self._engine
 
