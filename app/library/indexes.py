@@ -5,7 +5,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -13,7 +17,7 @@ if TYPE_CHECKING:
     from rag.embedder import Embedder
     from rag.index_types import DocumentIndex
 
-__all__ = ["IndexHost", "LocalIndexes"]
+__all__ = ["IndexHost", "LocalIndexes", "load_search_model"]
 
 
 class IndexHost(Protocol):
@@ -34,6 +38,36 @@ class IndexHost(Protocol):
     def close(self) -> None: ...
 
 
+def load_search_model() -> Embedder:
+    """The built-in search model: ONNX Runtime when the install step made its ONNX file (no
+    torch imported), else sentence-transformers. ENCLAVE_EMBEDDER_BACKEND=torch|onnx forces one."""
+    from rag.embedder import default_embedder_path, load_embedder
+    from rag.onnx_embedder import installed_onnx_path
+
+    backend = os.environ.get("ENCLAVE_EMBEDDER_BACKEND", "auto").strip().lower() or "auto"
+    override = os.environ.get("ENCLAVE_EMBEDDER_ONNX", "").strip()
+    onnx_path = Path(override) if override else installed_onnx_path()
+    return load_embedder(default_embedder_path(), onnx_path, backend=backend)
+
+
+def print_reembed_progress(workspace: Workspace) -> Callable[[int, int], None]:
+    """Progress of a re-embedding on stderr (counts only, never text)."""
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        if percent // 10 != shown[0] // 10 or done == total:
+            shown[0] = percent
+            print(
+                f"Re-embedding workspace '{workspace.name}' for the current search model: "
+                f"{done}/{total} passages ({percent}%).",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return progress
+
+
 class LocalIndexes:
     """Indexes opened in this process, with the search model loaded here (or the one given)."""
 
@@ -45,13 +79,24 @@ class LocalIndexes:
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                from rag.embedder import SentenceTransformerEmbedder, default_embedder_path
-
-                self._embedder = SentenceTransformerEmbedder(default_embedder_path())
+                self._embedder = load_search_model()
             return self._embedder
 
     def index(self, workspace: Workspace) -> DocumentIndex:
-        return self._registry.index(workspace, self.embedder())
+        """The workspace's index. One made with another search model is re-embedded from its
+        manifest first (progress on stderr), so an upgraded install keeps every workspace."""
+        from rag.manifest import EmbedderMismatchError
+
+        embedder = self.embedder()
+        try:
+            return self._registry.index(workspace, embedder)
+        except EmbedderMismatchError:
+            if workspace.shared:  # its index is in the team database: not re-embedded here
+                raise
+        from rag.reembed import reembed_workspace
+
+        reembed_workspace(workspace.index_folder, embedder, print_reembed_progress(workspace))
+        return self._registry.index(workspace, embedder)
 
     def release(self, workspace_id: str) -> None:
         self._registry.close_index(workspace_id)
