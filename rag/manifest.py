@@ -623,16 +623,12 @@ class Manifest:
         """Every live chunk, in batches (for rebuilding the vectors)."""
         last = -1
         while True:
-            rows = self._read(
-                'SELECT c.id, c.document_id, c.page, c.start, c."end", c.text, c.version, '
-                "d.name, d.path, c.rid FROM chunks c JOIN documents d ON d.id = c.document_id "
-                "WHERE c.rid > ? ORDER BY c.rid LIMIT ?",
-                (last, batch),
-            )
+            select = self._CHUNK_SELECT.replace(" FROM chunks c", ", c.rid FROM chunks c", 1)
+            rows = self._read(select + "WHERE c.rid > ? ORDER BY c.rid LIMIT ?", (last, batch))
             if not rows:
                 return
-            last = int(rows[-1][9])
-            yield [self._chunk_row(r[:9]) for r in rows]
+            last = int(rows[-1][10])
+            yield [self._chunk_row(r[:10]) for r in rows]
 
     def live_chunk_ids(self) -> set[str]:
         return {r[0] for r in self._read("SELECT id FROM chunks")}
