@@ -127,12 +127,15 @@ class RemoteEngine:
         """An estimate (about four characters a token): the server's tokenizer is not here."""
         return max(1, -(-len(text) // _CHARS_PER_TOKEN)) if text else 0
 
-    def close(self) -> None:
-        """End the thread (a call in flight is abandoned). Idempotent."""
+    def close(self, wait_s: float = 3.0) -> None:
+        """End the thread, waiting up to `wait_s` for a cancelled call to finish and be
+        recorded (a server that stays silent longer is abandoned). Idempotent."""
         if self._closed:
             return
         self._closed = True
         self._jobs.put(None)
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=wait_s)
 
     def generate(
         self,

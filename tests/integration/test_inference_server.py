@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -72,6 +73,9 @@ class StreamingProxy:
     allowances: list[int] = field(default_factory=list)  # egress allowances open on arrival
     kill_after: int | None = None  # SIGKILL the server after this many streamed events
     killed: bool = False
+    delay_s: float = 0.0  # pause after each streamed event (an answer slow enough to stop)
+    add_key: bool = False  # add the server's key itself (a gateway that holds the key)
+    client_gone: bool = False  # the client closed the connection mid-answer
 
     @property
     def base_url(self) -> str:
@@ -100,6 +104,8 @@ def _handler(proxy: StreamingProxy) -> type[BaseHTTPRequestHandler]:
             proxy.allowances.append(GUARD.open_allowances)
             upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=120)
             forward = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            if proxy.add_key:
+                forward["Authorization"] = f"Bearer {API_KEY}"
             upstream.request("POST", self.path, body=body, headers=forward)
             reply = upstream.getresponse()
             self.send_response(reply.status)
@@ -116,8 +122,14 @@ def _handler(proxy: StreamingProxy) -> type[BaseHTTPRequestHandler]:
                     break
                 raw += line
                 events += line.startswith(b"data:")
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
-                self.wfile.flush()
+                try:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+                    self.wfile.flush()
+                except OSError:  # the client went away (Stop, Ctrl-C)
+                    proxy.client_gone = True
+                    break
+                if proxy.delay_s and line.startswith(b"data:"):
+                    time.sleep(proxy.delay_s)
                 if proxy.kill_after is not None and events >= proxy.kill_after:
                     assert proxy.process is not None
                     os.kill(proxy.process.pid, signal.SIGKILL)  # the server dies mid-answer
@@ -125,7 +137,7 @@ def _handler(proxy: StreamingProxy) -> type[BaseHTTPRequestHandler]:
                     proxy.killed = True
                     break
             proxy.replies.append(raw)
-            if proxy.killed:  # a dead server sends no end: the connection just drops
+            if proxy.killed or proxy.client_gone:  # no end: the connection just drops
                 self.close_connection = True
                 return
             self.wfile.write(b"0\r\n\r\n")
@@ -174,6 +186,7 @@ class Setup:
     dying_port: int  # the proxy the "dying" server entry points at
     down_port: int  # nothing listens there
     home: Path
+    slow: StreamingProxy  # the same server, slowly, holding the key itself
 
 
 @pytest.fixture(scope="module")
@@ -182,19 +195,22 @@ def setup(
 ) -> Iterator[Setup]:
     home = tmp_path_factory.mktemp("team-server-home")
     with _served(smollm2_path) as team:
+        slow = StreamingProxy(upstream=team.upstream, delay_s=0.25, add_key=True)
+        slow_server = _start_proxy(slow)
         dying_port, down_port = _free_port(), _free_port()
         policy = home / "policy.json"
         policy.write_text(json.dumps({"version": 1, "inference_servers": [
             _server_entry("team", team.base_url, domains=["clinical"], label="Team server"),
             _server_entry("dying", f"http://127.0.0.1:{dying_port}/v1"),
             _server_entry("down", f"http://127.0.0.1:{down_port}/v1"),
+            _server_entry("slow", slow.base_url, requires_key=False),
         ]}))  # fmt: skip
         mp = pytest.MonkeyPatch()
         mp.setenv("ENCLAVE_POLICY", str(policy))
         paths = Paths.from_env({"ENCLAVE_HOME": str(home)})
         settings = Settings(n_threads=1, max_answer_tokens=24, n_ctx=2048)
         enc = Enclave(paths, settings, embedder=real_embedder)
-        assert enc.policy.problem is None and len(enc.policy.inference_servers) == 3
+        assert enc.policy.problem is None and len(enc.policy.inference_servers) == 4
         keys = KeyStore()
         if keys.status().secure:  # a developer's desktop: keep the test off the real keyring
             keys = KeyStore(backend=object())
@@ -207,10 +223,12 @@ def setup(
         )
         assert report.outcome == "indexed", report
         try:
-            yield Setup(enc, team, dying_port, down_port, home)
+            yield Setup(enc, team, dying_port, down_port, home, slow)
         finally:
             enc.close()
             mp.undo()
+            slow_server.shutdown()
+            slow_server.server_close()
 
 
 def _ask(setup: Setup, **options: Any) -> tuple[list[Any], ChatAnswer]:
@@ -406,3 +424,35 @@ def test_the_key_from_the_os_keyring_lets_a_probe_through(setup: Setup, tmp_path
     assert probed.startswith(f"    ok  team at 127.0.0.1:{setup.team.port} answered in")
     assert len(setup.team.bodies) == before + 1  # the probe reached the real server
     assert API_KEY.encode() not in b"".join(p.read_bytes() for p in setup.home.rglob("*.json*"))
+
+
+def test_ctrl_c_stops_the_server_answer_in_the_terminal(setup: Setup) -> None:
+    """A real SIGINT to `enclave ask` while the server streams (slowly): exit 130, "Stopped.",
+    no traceback; the connection is dropped and the ledger records the call as cancelled."""
+    env = dict(
+        os.environ, ENCLAVE_HOME=str(setup.home), ENCLAVE_POLICY=str(setup.home / "policy.json"),
+        PYTHONUNBUFFERED="1", ENCLAVE_MAX_ANSWER_TOKENS="400",
+    )  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, "-m", "app", "ask", QUESTION, "-w", "Ward 7", "--quick",
+         "--model", "slow"],
+        env=env, cwd=Path(__file__).parents[2], stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert child.stderr is not None
+    err: list[str] = []
+    for line in child.stderr:  # the model has started writing when this line comes
+        err.append(line)
+        if "Checking the answer" in line:
+            break
+    assert setup.slow.bodies, "".join(err)
+    child.send_signal(signal.SIGINT)
+    out, rest = child.communicate(timeout=60)
+    stderr = "".join(err) + rest
+    assert child.returncode == 130, (child.returncode, out, stderr)
+    assert "Stopped." in stderr and "Traceback" not in stderr
+    assert _calls(setup, "slow")[-1]["outcome"] == "cancelled"
+    deadline = time.monotonic() + 10
+    while not setup.slow.client_gone and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert setup.slow.client_gone  # the answer stopped streaming to this computer
