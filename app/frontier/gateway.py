@@ -220,6 +220,12 @@ class FrontierGateway:
             self._record(workspace_id, None, "refused_by_policy", allowed=False)
             raise FrontierRefused("refused_by_policy", exc.reason) from None
 
+    def refused(self, workspace_id: str, status: Status, notice: str) -> FrontierRefused:
+        """A refusal found before `prepare` (the passages could not be chosen safely), recorded
+        in the ledger like prepare's own; raise what it returns."""
+        self._record(workspace_id, None, status, allowed=False)
+        return FrontierRefused(status, notice)
+
     def prepare(
         self,
         question: str,

@@ -34,6 +34,7 @@ from app.chat.service import (
     Token,
 )
 from app.frontier.minimum import choose_passages
+from app.frontier.subject import SubjectCheckFailed
 from app.routing.router import Route
 from rag.citations import build_citations
 
@@ -103,9 +104,12 @@ class FrontierRoute:
         gateway = self._frontier()
         gateway.check(workspace.id)  # refused before anything is looked up
         index = self._index_for(workspace)
-        chosen = choose_passages(
-            self._chat, index, workspace, question, k or self._top_k, documents
-        )
+        try:
+            chosen = choose_passages(
+                self._chat, index, workspace, question, k or self._top_k, documents
+            )
+        except SubjectCheckFailed as exc:
+            raise gateway.refused(workspace.id, "redaction_failed", str(exc)) from None
         request = gateway.prepare(question, chosen.sources, workspace.id, left_out=chosen.left_out)
         return PreparedQuestion(workspace, question, request, chosen.sources, conversation_id)
 

@@ -18,9 +18,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from app.privacy.identifiers import detect
+from app.errors import EnclaveError
+from app.privacy.identifiers import Detection, detect
 
-__all__ = ["People", "document_people", "mentions", "names_of", "question_subject", "same_person"]
+__all__ = [
+    "People",
+    "SubjectCheckFailed",
+    "document_people",
+    "mentions",
+    "names_of",
+    "question_subject",
+    "same_person",
+]
 
 RECORD_KINDS = frozenset({"MRN", "SSN", "NATIONAL_ID", "ID"})  # ID: only after a record cue
 _NOT_SUBJECT_KINDS = frozenset({"PERSON", "DATE", "ADDRESS", "PHONE", "FAX", "EMAIL"})
@@ -61,6 +70,20 @@ _RECORD_CUE = re.compile(
 )
 _SIGNATURE_BLOCK = re.compile(r"(?i)\b(?:title|by|signature|signed|its)[ \t]*:")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+class SubjectCheckFailed(EnclaveError):
+    """Whom a text is about could not be checked (a detector failed): nothing may be sent."""
+
+
+def _detect(text: str) -> list[Detection]:
+    try:
+        return detect(text)
+    except Exception as exc:  # a bug in a rule: fail closed, as redaction does
+        raise SubjectCheckFailed(
+            f"The documents could not be checked for other people's identifiers "
+            f"({type(exc).__name__}); nothing was sent."
+        ) from exc
 
 
 def names_of(value: str) -> frozenset[str]:
@@ -110,7 +133,7 @@ def question_subject(question: str) -> People:
     """Whom the question names: its people, and every record-like number typed in it."""
     names: list[frozenset[str]] = []
     records: set[str] = set()
-    for d in detect(question):
+    for d in _detect(question):
         value = question[d.start : d.end]
         if d.kind == "PERSON":
             name = names_of(value)
@@ -142,7 +165,7 @@ def document_people(text: str) -> People:
             names.append(name)
             client = client or bool(_CLIENT_WORDS.search(m.group("label")))
     records: set[str] = set()
-    for d in detect(text):
+    for d in _detect(text):
         line_start = text.rfind("\n", 0, d.start) + 1
         before = text[max(line_start, d.start - 40) : d.start]
         if d.kind == "PERSON":

@@ -231,3 +231,14 @@ def test_a_contracts_signatories_are_not_its_clients() -> None:
     assert people.names == ()
     subject = question_subject("Does John Smith distribute the products in Texas?")
     assert why_left_out(contract, people, subject) is None
+
+
+def test_a_detector_that_fails_stops_the_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.frontier import subject
+
+    def broken(text: str) -> list[object]:
+        raise RuntimeError("a rule bug")
+
+    monkeypatch.setattr(subject, "detect", broken)
+    with pytest.raises(subject.SubjectCheckFailed, match="nothing was sent"):
+        _choose(_notes(), QUESTION)
