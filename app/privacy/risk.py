@@ -8,8 +8,8 @@ Treharne" in the middle. `find_risks(text)` marks, in already redacted text:
 - "number": a run of five or more digits, alone or inside a word or file name ("K4471923",
   "555 0143", "03/14/1952");
 - "cue": the words after "Dr", "Mr", "Mrs", "Ms", "patient", "plaintiff", "defendant",
-  "client" or a "Name:" field (any case: "patient rosa delgado"), and every other mention of
-  a name marked so;
+  "client" or a "Name:" field (any case: "patient rosa delgado"), and every other mention, in
+  any case, of what was marked so;
 - "contact": an e-mail address or a web address.
 
 Placeholders ("[PERSON_1]") and source labels ("[Source 2]") are never marked. It errs on the
@@ -79,8 +79,21 @@ _HEADING = frozenset(
     Blood Pressure Heart Rate Oxygen Saturation Temperature Weight Height Signed Electronically
     Attending Physician Consultant Nurse Doctor Dr Mr Mrs Ms Discussion Recommendation
     Recommendations Next Steps Appointment Visit Monday Tuesday Wednesday Thursday Friday
-    Saturday Sunday""".split()
+    Saturday Sunday Company Companies Distributor Distributors Product Products Year Years
+    Month Months Business Obligation Obligations Objective Objectives Terms Minimum Maximum
+    Expectations Appointment Territory Price Prices Customer Customers Licensor Licensee
+    License Seller Buyer Supplier Purchaser Vendor Contractor Consultant Employer Employee
+    Landlord Tenant Lender Borrower Owner Affiliate Affiliates Effective Closing Amendment
+    Exhibit Schedule Annex Appendix Recitals Definitions Notices Warranty Warranties Indemnity
+    Indemnification Liability Insurance Assignment Severability Waiver Entire Force Majeure
+    Payment Payments Fees Fee Royalty Royalties Intellectual Property Rights Trademark
+    Trademarks Patent Patents Marketing Sales Support Training Delivery Shipping Order Orders
+    Purchase Quality Standards Renewal Dispute Resolution Arbitration Jurisdiction Venue
+    One Two Three Four Five Six Seven Eight Nine Ten Eleven Twelve Twenty Thirty Forty Fifty
+    Hundred Thousand Million Billion Dollars Percent Inc Incorporated Corp Corporation LLC
+    Ltd Limited Co LLP PLC GmbH Group Holdings""".split()
 )
+_ORG_END = frozenset("Inc Incorporated Corp Corporation LLC Ltd Limited Co LLP PLC GmbH".split())
 # Lowercase words that follow "patient" or "client" in ordinary prose.
 _COMMON_AFTER = frozenset(
     """is was has had have will would should could can may might must does did do not no
@@ -128,7 +141,7 @@ def _other_mentions(text: str, found: list[Risk]) -> list[Risk]:
     values = {
         " ".join(text[r.start : r.end].split()).lower()
         for r in found
-        if r.reason in ("cue", "name") and r.end - r.start >= 4
+        if r.reason == "cue" and r.end - r.start >= 4  # a lowercase name is missed elsewhere
     }
     out: list[Risk] = []
     for value in values:
@@ -147,8 +160,9 @@ def _name_risks(text: str) -> list[Risk]:
             words.pop(0)
         if len(words) < 2:
             continue
-        if all(w.group() in _HEADING for w in words):
-            continue
+        bare = [re.sub(r"['’]s$", "", w.group()) for w in words]
+        if all(w in _HEADING for w in bare) or bare[-1] in _ORG_END:
+            continue  # a heading or defined term ("Company's Obligations"), an organisation
         if text[m.end() : m.end() + 1] == ":":  # a label: "Discharge Medications:"
             continue
         out.append(Risk(m.start() + words[0].start(), m.end(), "name"))

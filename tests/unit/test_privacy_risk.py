@@ -84,3 +84,12 @@ def test_on_a_terminal_placeholders_and_risks_are_coloured_differently() -> None
     assert "\x1b[1;32m[PERSON_1]\x1b[0m" in coloured and "⟦" not in coloured
     assert f"\x1b[1;97;41m{RISK_OPEN}4471923{RISK_CLOSE}\x1b[0m" in coloured
     assert "highlighted in red" in coloured
+
+
+def test_a_contracts_defined_terms_and_organisations_are_not_names() -> None:
+    text = (
+        "DISTRIBUTOR AGREEMENT. The Company's Obligations and the Distributor's Terms; the "
+        "Minimum Expectations for each Product Year; Five Hundred Thousand Dollars; "
+        "Electric City Corp shall deliver."
+    )
+    assert _marked(text) == []
