@@ -168,10 +168,14 @@ def _satisfies(piece: str, need: _Need) -> bool:
     if need == "first":
         return _is_first_name(tokens[0])
     if need == "plain":  # capitalised words that are none of the words that are never names
-        return len(tokens) >= 2 and not any(
-            t.isupper() or t in name_words.COMMON_WORDS or t.title() in ORG_WORDS
-            or t in name_words.PLACES_NOT_REDACTED or t in _STREET_WORDS
-            for t in tokens
+        return (
+            len(tokens) >= 2
+            and not any(
+                t.isupper() or t in name_words.COMMON_WORDS or t.title() in ORG_WORDS
+                or t in name_words.PLACES_NOT_REDACTED or t in _STREET_WORDS
+                for t in tokens
+            )
+            and tokens[-1] not in name_words.DEFINED_TERM_HEADS
         )  # fmt: skip
     if need == "pair":  # a capitalised word (a given name or not) and a known surname
         first, last = tokens[0], tokens[-1]
@@ -185,8 +189,16 @@ def _satisfies(piece: str, need: _Need) -> bool:
             and last not in name_words.COMMON_WORDS
             and last not in _STREET_WORDS
             and last.title() not in ORG_WORDS
+            # "Indemnifying Party", "Escrow Marks": a contract's defined term, unless a given
+            # name comes first
+            and (_is_first_name(first) or last not in name_words.DEFINED_TERM_HEADS)
         )
-    if len(tokens) >= 2 and _is_surname(tokens[-1]) and tokens[-1] not in name_words.COMMON_WORDS:
+    if (
+        len(tokens) >= 2
+        and _is_surname(tokens[-1])
+        and tokens[-1] not in name_words.COMMON_WORDS
+        and tokens[-1] not in name_words.DEFINED_TERM_HEADS
+    ):
         return True
     if re.match(rf"[{_UP}]\.[ \t]*(?:[{_UP}]\.[ \t]*)?[{_UP}][{_LO}]", piece):
         return True  # "F. McLeod", "R. J. Kapoor"
@@ -261,6 +273,7 @@ _LOWER_CUE = (
 _LOWER_RE = _lazy(
     rf"\b(?P<cue>{_LOWER_CUE})[ \t]+(?P<name>[{_LO}][{_LO}'’-]+(?:[ ][{_LO}][{_LO}'’-]+){{0,4}})"
 )
+_VERB_NEXT_CUE = _lazy(r"(?i)pt|patient|client|per|states|mr\.?|mrs\.?|ms\.?|dr\.?")
 _WEAK_LOWER_CUES = frozenset({"with", "from", "to", "by", "for", "visited", "saw", "seen"})
 _CLOSING_RE = _lazy(
     r"(?im)^[ \t]*(?:Yours sincerely|Yours faithfully|Sincerely(?: yours)?|Very truly yours|"
@@ -341,7 +354,25 @@ def _person_candidates(text: str) -> Iterator[tuple[int, int, int, _Need]]:
         yield m.start("name"), m.end("name"), 4, "none"
     for m in _NICKNAME_RE.finditer(text):
         group = "name" if m.group("name") else "q"
-        yield m.start(group), m.end(group), 3, "none"
+        before = text[max(0, m.start() - 40) : m.start()]
+        if _nickname_like(m.group(group)) and not _CORPORATE_BEFORE.search(before):
+            yield m.start(group), m.end(group), 3, "none"
+
+
+_CORPORATE_BEFORE = _lazy(
+    r"(?i)\b(?:Inc|LLC|L\.L\.C|Ltd|Limited|Corp|Corporation|Company|Co|plc|GmbH|AG|S\.A|N\.V|"
+    r"B\.V|LLP|L\.P|LP|S\.p\.A|Pty|Holdings|Group|Trust|Bank|University|Hospital)\b\.?,?[ \t]*$"
+)
+
+
+def _nickname_like(word: str) -> bool:
+    """("Bud"), known as "Tiny": a given name or a short word; never a contract's defined term
+    ("Invoices", "Company") or an organisation's short name (all capitals, inner capitals)."""
+    if word in NOT_NAMES or word in name_words.DEFINED_TERM_HEADS or word.isupper():
+        return False
+    if word in name_words.PLACES_NOT_REDACTED or any(c.isupper() for c in word[1:]):
+        return False
+    return _is_first_name(word) or len(word) <= 6
 
 
 _PARTICLE_WORDS = frozenset(name_words.PARTICLES.lower().split("|"))
@@ -358,7 +389,12 @@ def _lowercase_names(text: str) -> Iterator[Detection]:
         for i, word in enumerate(words):
             title = "-".join(p.title() for p in word.split("-"))
             nxt = words[i + 1].title() if i + 1 < len(words) else ""
-            given_before_surname = i == 0 and nxt in last and nxt not in common
+            given_before_surname = (
+                i == 0
+                and title in name_words.AMBIGUOUS_FIRST_NAMES
+                and nxt in last
+                and nxt not in common
+            )
             if (
                 (title in common and not given_before_surname)
                 or title in NOT_NAMES
@@ -371,10 +407,10 @@ def _lowercase_names(text: str) -> Iterator[Detection]:
         titled = ["-".join(p.title() for p in w.split("-")) for w in words[:kept]]
         surname_last = bool(titled) and all(p in last for p in titled[-1].split("-"))
         weak = m.group("cue").lower() in _WEAK_LOWER_CUES
-        if len(titled) >= 2 and surname_last and (titled[0] in first or not weak):
-            pass  # a given name (or any word after a strong cue) and a known surname
-        elif len(titled) >= 2 and not weak and (titled[0] in first or len(titled) == 2):
-            pass  # after a strong cue: two words that are not everyday words
+        first_known = titled[0] in first if titled else False
+        speech = not weak and not _VERB_NEXT_CUE.get().fullmatch(m.group("cue"))
+        if len(titled) >= 2 and surname_last and (first_known or speech or titled[0] in last):
+            pass  # a given name (or any word after "spoke with", "daughter") and a surname
         elif len(titled) >= 1 and titled[0] in first and not weak:
             kept = 1 if not surname_last else kept
         else:
@@ -419,7 +455,11 @@ def detect_people(text: str) -> list[Detection]:
             continue
         piece = text[trimmed[0] : trimmed[1]]
         if (piece, need) not in verdicts:
-            verdicts[piece, need] = "\n" not in piece and _satisfies(piece, need)
+            verdicts[piece, need] = (
+                "\n" not in piece
+                and piece.strip(' "“”').title() not in name_words.DEFINED_TERM_HEADS
+                and _satisfies(piece, need)
+            )
         if not verdicts[piece, need]:
             continue
         at_line_start = text[text.rfind("\n", 0, trimmed[0]) + 1 : trimmed[0]].strip() == ""

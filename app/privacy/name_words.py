@@ -114,6 +114,8 @@ NOT_NAMES = frozenset(
     Admission Discharge Follow Hospital Course Current Medications Allergies Social Past
     Blood Chest Stage Type Acute Chronic Right Left Continue Start Stop Recheck Discussed
     Reviewed Advised Denies Reports Presents Presented Lives Visit Next Caregiver Home
+    Vital Signs Pulse Generator Model Lab Laboratory Catheterization Catheter Foley Scan Scans
+    Moya Syndrome Disease Sign Test Score Scale Criteria Protocol Trial Study Unit Lead Leads
     Examiner Custodian Prescriber Mother Father Daughter Son Wife Husband Brother Sister
     Neighbour Neighbor Nurse GP MAC IMEI UDI SN VIN DEA IP URL Portal Claims Adjuster
     Appointment Clinic Direct Line Secretary Requesting Collection Tests Clinical Copy Agency
@@ -219,6 +221,9 @@ COMMON_WORDS = frozenset(
     union city town village county state country nation region district north south east west
     central upper lower middle river lake sea bay port harbour harbor beach island mount valley
     spring summer autumn winter fall march may june august
+    either neither each every both another such upon without within whether though although
+    unless shall must might hereby herein hereof thereof therein hereunder thereunder party
+    parties company agent consultant provider recipient purchase sale price goods delivery
     """.split()
 )
 
@@ -254,5 +259,26 @@ UK_COUNTIES = frozenset(
     Antrim Armagh Down Fermanagh Londonderry Tyrone Cork Kerry Limerick Clare Galway Mayo Sligo
     Donegal Wexford Wicklow Kildare Meath Louth Kilkenny Tipperary Waterford Offaly Laois
     Westmeath Longford Roscommon Leitrim Cavan Monaghan Carlow
+    """.split()
+)
+
+# Head nouns of a contract's defined terms ("Indemnifying Party", "Licensed Marks", "Escrow
+# Agent"): census surnames too, but after a word that is not a given name they end a term.
+DEFINED_TERM_HEADS = frozenset(
+    """
+    Party Parties Agent Agents Agreement Marks Mark Rights Right Fees Fee Content Site Sites
+    Information Materials Material Products Product Services Service Territory Term Terms Date
+    Dates Period Notice Price Prices Property Properties Technology Software Data Documentation
+    Venture Quantity Payable Receivable Section Schedule Exhibit Pro Transfer Mechanism Plan
+    Program Programme Platform Brand Brands Name Names Store Stores Account Accounts Costs Cost
+    Payment Payments Royalty Royalties License Licence Licensee Licensor Owner Holder Buyer Seller
+    Supplier Customer Customers Distributor Vendor Contractor Consultant Client Lender Borrower
+    Guarantor Trustee Sponsor Developer Manufacturer Provider Recipient Discloser Company Event
+    Events Law Laws Claim Claims Loss Losses Liability Damages Assets Asset Shares Stock Interest
+    Capital Budget Report Reports Order Orders Forecast Specifications Standards Deliverables
+    Milestone Milestones Patents Patent Know How Improvements Competitor Affiliate Affiliates
+    Plasma Source Code Escrow Deposit Release Bank Banks Card Cards Network Partner Partners
+    Seal Sales Sale Host Bidder Bid Franchisee Franchisor Franchise Invoice Invoices Venue
+    Shipper Shippers Goods Delivery Deliveries Receipt Receipts Purchaser Licensees Licensors
     """.split()
 )

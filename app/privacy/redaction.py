@@ -131,19 +131,21 @@ def _occurs(needle: str, haystack: str, letters_only: bool) -> bool:
 def _survives(
     original: str, texts: Sequence[str], lowered: Sequence[str], compacted: Sequence[str]
 ) -> bool:
-    """Whether `original` still stands in one of the (lower-cased) texts, also inside another
-    token (a file name, a URL, a path, a user name: "_" and "." are no boundary), and, for a
-    value with digits, also with its separators changed or dropped ("GB29 NWBK..." as
-    "GB29NWBK...")."""
+    """Whether `original` still stands in one of the texts, also inside another token (a file
+    name, a URL, a path, a user name: "_" and "." are no boundary); a value with digits in any
+    case and also with its separators changed or dropped ("GB29 NWBK..." as "GB29NWBK...")."""
     needle = original.strip().lower()
     compact = _NOT_ALNUM.sub("", needle)
     if len(compact) < 4:
         return False
     has_digit = any(c.isdigit() for c in compact)
     word = original.strip()
-    if not has_digit and word.title() in AMBIGUOUS_FIRST_NAMES | COMMON_WORDS:
-        # "Will", "Hope": the name's own spellings, never the everyday word ("we will", "hope")
+    if not has_digit:
+        # A name or place in the spellings the redaction replaces (as written, Title, UPPER,
+        # and lower case when it was written so): "will" the verb is not "Will" the name
         forms = {word, word.title(), word.upper()}
+        if word.islower() and _spreads_alone(word):
+            forms.add(word.lower())
         return any(_occurs(f, t, letters_only=True) for f in forms for t in texts)
     for text in lowered:
         if _occurs(needle, text, letters_only=not has_digit):
@@ -236,6 +238,9 @@ class RedactionSession:
                 value = text[d.start : d.end]
                 if d.kind == "PERSON":
                     values.setdefault(value, "PERSON")
+                    if len(_name_parts(value)) >= 2:
+                        for form in {value.upper(), value.title()}:
+                            values.setdefault(form, "PERSON")
                     for part in _name_parts(value):
                         forms = {part, part.title(), part.upper()}
                         if not _spreads_alone(part):
@@ -243,7 +248,8 @@ class RedactionSession:
                         for form in forms:
                             values.setdefault(form, "PERSON")
                 elif len(re.sub(r"\W", "", value)) >= 4:
-                    values.setdefault(value, d.kind)
+                    for form in (value, value.upper(), value.lower(), value.title()):
+                        values.setdefault(form, d.kind)
                     key = _value_key(d.kind, value)
                     if key not in strongest or d.priority > strongest[key][0]:
                         strongest[key] = (d.priority, d.kind)

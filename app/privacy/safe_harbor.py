@@ -107,7 +107,7 @@ _EU_STREET = Lazy(
     rf"(?:[ \t]+(?:(?:della|del|des|das|dos|de|la|du|do|da|di)\b|{_CAPW})){{1,4}},?"
     rf"[ \t]+\d{{1,4}}[A-Za-z]?\b"
     rf"|\b{_CAPW}(?:straße|strasse|weg|gasse|platz|allee|gracht|straat|laan|plein|kade|"
-    rf"singel|dijk|steeg|vej|gatan|gata|veien)(?:[ \t]+\d{{1,4}}[a-z]?\b)?"
+    rf"singel|dijk|steeg|vej|gatan|gata|veien)\b(?:[ \t]+\d{{1,4}}[a-z]?\b)?"
     rf"|\b\d{{1,4}}[ \t]+{_CAPW}(?:straße|strasse|gracht|straat|laan|plein|kade|singel|gatan)\b"
 )
 _NAMED_PLACE = Lazy(

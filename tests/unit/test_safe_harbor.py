@@ -103,6 +103,9 @@ DISTRACTORS = (
     "Diagnoses: ICD-10 E11.65 and I50.9; CPT 99214 billed.",
     "She moved from Florida to Georgia; the Georgia Department of Labor wrote.",
     "Admitted to St Mary's General Hospital; follow up in General Medicine.",
+    'The Indemnifying Party shall notify the Indemnified Party; monthly invoices ("Invoices").',
+    'This Agreement is between Newegg Inc. ("Newegg") and the Escrow Agent.',
+    "The patient has never smoked and was brought in by ambulance; vital signs stable.",
 )
 
 
