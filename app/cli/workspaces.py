@@ -1,4 +1,4 @@
-"""`enclave workspaces list|create|rename|delete`."""
+"""`enclave workspaces list|create|rename|delete` (share, unshare...: app.cli.workspaces_team)."""
 
 from __future__ import annotations
 
@@ -30,15 +30,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("name")
     q.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     q.set_defaults(func=cmd_delete)
+    from app.cli.workspaces_team import register_actions
+
+    register_actions(wsub)
 
 
 def cmd_list(args: argparse.Namespace, enclave: Enclave) -> int:
     spaces = enclave.workspaces.list()
     for ws in spaces:
         if args.json:
-            print(json.dumps({"id": ws.id, "name": ws.name, "created_at": ws.created_at}))
+            meta = {"id": ws.id, "name": ws.name, "created_at": ws.created_at}
+            print(json.dumps(meta | {"shared": ws.shared}))
         else:
-            print(f"{ws.name}  (id {ws.id}, created {ws.created_at})")
+            where = ", shared" if ws.shared else ""
+            print(f"{ws.name}  (id {ws.id}, created {ws.created_at}{where})")
     if not spaces and not args.json:
         print("No workspaces yet. Create one with: enclave workspaces create NAME")
     return 0
