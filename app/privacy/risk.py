@@ -7,9 +7,11 @@ Treharne" in the middle. `find_risks(text)` marks, in already redacted text:
 - "name": two or more capitalised words in a row ("Will Treharne", "Hope Castillo", "New York");
 - "number": a run of five or more digits, alone or inside a word or file name ("K4471923",
   "555 0143", "03/14/1952");
-- "cue": the words after "Dr", "Mr", "Mrs", "Ms", "patient", "plaintiff", "defendant",
-  "client" or a "Name:" field (any case: "patient rosa delgado"), and every other mention, in
-  any case, of what was marked so;
+- "cue": the words after "Dr", "Mr", "Mrs", "Ms", "/s/", "surname", "patient", "plaintiff",
+  "defendant", "client", a relative ("granddaughter liesel kovač") or a "Name:" field (any
+  case: "patient rosa delgado"), and every other mention, in any case, of what was marked so;
+- "beside": a word left next to a replaced name or address ("[PERSON_3] Washington",
+  "von [PERSON_1]", "[ADDRESS_1] Lower");
 - "contact": an e-mail address or a web address.
 
 Placeholders ("[PERSON_1]") and source labels ("[Source 2]") are never marked. It errs on the
@@ -25,19 +27,20 @@ from typing import Literal
 
 __all__ = ["REASON_WORDS", "Risk", "RiskReason", "find_risks"]
 
-RiskReason = Literal["name", "number", "cue", "contact"]
+RiskReason = Literal["name", "number", "cue", "beside", "contact"]
 
 REASON_WORDS: dict[str, str] = {
     "name": "looks like a name",
     "number": "a long number",
     "cue": "next to a word that introduces a person",
+    "beside": "next to a replaced name or address: what is left of it",
     "contact": "an e-mail or web address",
 }
 
 _UP = "A-ZÀ-ÖØ-Þ"
 _LO = "a-zß-öø-ÿ"
-_CAP_WORD = rf"[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)*(?:[-'’][{_UP}]?[{_LO}]+)*"
-_PARTICLE = r"(?:de|del|della|der|di|da|dos|du|van|von|la|le|bin|ibn|al|el)"
+_CAP_WORD = rf"(?:[{_UP}]['’])?[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)*(?:[-'’][{_UP}]?[{_LO}]+)*"
+_PARTICLE = r"(?:de|del|della|der|di|da|dos|du|van|von|la|le|bin|ibn|al|el|St\.?|y)"
 _NAME_RUN = re.compile(
     rf"(?<![\w\[]){_CAP_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_CAP_WORD})+(?![\w\]])"
 )
@@ -48,8 +51,11 @@ _CONTACT = re.compile(
 )
 _CUE = re.compile(
     r"\b(?:(?P<label>(?i:(?:patient|client)(?:'s)?[ \t]+name|full[ \t]+name|name))[ \t]*:"
-    r"|(?P<title>Dr|Mr|Mrs|Ms|Miss|Mx|Prof)\b\.?"
-    r"|(?P<role>(?i:patient|pt|plaintiff|defendant|client|claimant))(?:'s|s)?\b)"
+    r"|(?P<title>Dr|Mr|Mrs|Ms|Miss|Mx|Prof|/s/|(?i:surname|forename|first name|last name|"
+    r"maiden name|née|aka|known as))(?:\b\.?|(?<=/))"
+    r"|(?P<role>(?i:patient|pt|plaintiff|defendant|client|claimant|granddaughter|grandson|"
+    r"daughter|son|wife|husband|mother|father|brother|sister|partner|nok|next of kin|carer|"
+    r"spoke with|discussed with|handed over to|seen with))(?:'s|s)?\b)"
     r"[ \t]*[:,-]?[ \t]*"
 )
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*")
@@ -91,8 +97,9 @@ _HEADING = frozenset(
     Purchase Quality Standards Renewal Dispute Resolution Arbitration Jurisdiction Venue
     One Two Three Four Five Six Seven Eight Nine Ten Eleven Twelve Twenty Thirty Forty Fifty
     Hundred Thousand Million Billion Dollars Percent Inc Incorporated Corp Corporation LLC
-    Ltd Limited Co LLP PLC GmbH Group Holdings""".split()
+    Ltd Limited Co LLP PLC GmbH Group Holdings Verified Confirmed Registered""".split()
 )
+_LABEL_END = frozenset("No Nos Number Numbers Ref Reference Code Adjuster".split())
 _ORG_END = frozenset("Inc Incorporated Corp Corporation LLC Ltd Limited Co LLP PLC GmbH".split())
 # Lowercase words that follow "patient" or "client" in ordinary prose.
 _COMMON_AFTER = frozenset(
@@ -103,7 +110,8 @@ _COMMON_AFTER = frozenset(
     agreed declined declines tolerated tolerates takes took taking given gets got being been
     seen came comes went goes lives lived unable able also still now today currently again
     education care safety history record records name names information consent portal
-    number details counsel matter file contact""".split()
+    number details counsel matter file contact id ids no nos granddaughter grandson daughter
+    son wife husband mother father brother sister partner carer""".split()
 )
 
 
@@ -122,11 +130,39 @@ def find_risks(text: str) -> list[Risk]:
     found: list[Risk] = []
     found += [Risk(m.start(), m.end(), "contact") for m in _CONTACT.finditer(text)]
     found += _cue_risks(text)
+    found += _beside_placeholders(text)
     found += _name_risks(text)
     found += [Risk(m.start(), m.end(), "number") for m in _DIGITS.finditer(text) if _long(m[0])]
     found += _other_mentions(text, found)
     kept = [r for r in found if not any(s < r.end and r.start < e for s, e in protected)]
     return _merge(kept)
+
+
+_AFTER_PLACEHOLDER = re.compile(
+    r"\[(?:PERSON|ADDRESS)_\d+\](?:[ \t]|['’]s[ \t])(?P<word>[^\W\d_][\w'’.-]*)"
+)
+_LOWER_NAME_END = re.compile(r"[ \t]*(?:[\[(,;.]|$)", re.MULTILINE)
+_BEFORE_PLACEHOLDER = re.compile(rf"(?P<word>\b{_PARTICLE})[ \t]+\[PERSON_\d+\]")
+
+
+def _beside_placeholders(text: str) -> list[Risk]:
+    """What is left of a name or an address next to its placeholder: "[PERSON_3] Washington",
+    "[PERSON_2] achebe", "von [PERSON_1]", "[ADDRESS_1] Lower"."""
+    out: list[Risk] = []
+    for m in _AFTER_PLACEHOLDER.finditer(text):
+        word = m.group("word").rstrip(".")
+        if word in _FUNCTION or word in _HEADING or word.lower() in _COMMON_AFTER:
+            continue
+        if word.isupper():
+            continue  # "[PERSON_1] LETTER": a heading
+        if word[0].islower():
+            end = m.start("word") + len(word)
+            if _plain_word(word) or len(word) < 3 or not _LOWER_NAME_END.match(text, end):
+                continue  # "[PERSON_1] ran the light": prose; "[PERSON_2] achebe [PHONE_1]"
+        out.append(Risk(m.start("word"), m.start("word") + len(word), "beside"))
+    for m in _BEFORE_PLACEHOLDER.finditer(text):
+        out.append(Risk(m.start("word"), m.end("word"), "beside"))
+    return out
 
 
 def _long(run: str) -> bool:
@@ -161,7 +197,7 @@ def _name_risks(text: str) -> list[Risk]:
         if len(words) < 2:
             continue
         bare = [re.sub(r"['’]s$", "", w.group()) for w in words]
-        if all(w in _HEADING for w in bare) or bare[-1] in _ORG_END:
+        if all(w in _HEADING for w in bare) or bare[-1] in _ORG_END | _LABEL_END:
             continue  # a heading or defined term ("Company's Obligations"), an organisation
         if text[m.end() : m.end() + 1] == ":":  # a label: "Discharge Medications:"
             continue
@@ -215,7 +251,7 @@ def _plain_word(word: str) -> bool:
 
 def _merge(risks: list[Risk]) -> list[Risk]:
     """Overlapping marks become one, its reason the first found (contact, cue, name, number)."""
-    order = {"contact": 0, "cue": 1, "name": 2, "number": 3}
+    order = {"contact": 0, "cue": 1, "beside": 2, "name": 3, "number": 4}
     out: list[Risk] = []
     for r in sorted(risks, key=lambda r: (r.start, order[r.reason])):
         if out and r.start < out[-1].end:

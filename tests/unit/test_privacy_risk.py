@@ -30,6 +30,12 @@ def _marked(text: str) -> list[tuple[str, str]]:
         ("Born 03/14/1952 in the county.", ("number", "03/14/1952")),
         ("Write to j.doe@example.org please.", ("contact", "j.doe@example.org")),
         ("Results at https://portal.example.org/r/88.", ("contact", "https://portal.example.org/r/88")),
+        ("Pt name: [PERSON_3] Washington\nDOB: [DATE_1]", ("beside", "Washington")),
+        ("NOK granddaughter [PERSON_3] achebe [PHONE_1].", ("beside", "achebe")),
+        ("Vehicle [ACCOUNT_2] passes to von [PERSON_1].", ("beside", "von")),
+        ("1. I am [PERSON_2] of [ADDRESS_1] Lower, [ADDRESS_2].", ("beside", "Lower")),
+        ("Very truly yours,\n\n/s/ April O'Sullivan\n", ("name", "April O'Sullivan")),
+        ("NOK granddaughter liesel kovač [PHONE_1].", ("cue", "liesel kovač")),
     ],
 )  # fmt: skip
 def test_what_looks_like_an_identifier_is_marked(text: str, expected: tuple[str, str]) -> None:
@@ -46,6 +52,8 @@ def test_what_looks_like_an_identifier_is_marked(text: str, expected: tuple[str,
         "The patient reports pain and the patient was seen again in 2019.",
         "Dr [PERSON_3] reviewed the client [PERSON_1] file.",
         "Section 4.2 of the Agreement; clause 12(b); $12,500 due.",
+        "[PERSON_1] ran the light and [PERSON_2] reports pain; [PERSON_1] LETTER.",
+        "Claim No. [ACCOUNT_1]; Civil Action No. [CASE_1]; Verified Patient ID: [MRN_1].",
     ],
 )
 def test_placeholders_headings_and_clinical_numbers_are_not_marked(text: str) -> None:
