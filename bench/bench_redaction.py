@@ -356,6 +356,13 @@ def main() -> int:
         md += _safe_harbor_table(split, safe_harbor[split])
     md += ["Targets met (all splits together): "
            + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in sh_met.items()), ""]  # fmt: skip
+    worst = min(row["person_recall"] for row in SAFE_HARBOR_FIRST_CONTACT.values())
+    md += [
+        f"On first contact with unseen text, name recall was as low as {worst} (the held-out "
+        "splits above); the figures after that first contact overstate recall on new text. "
+        "Per-request review of the outgoing text therefore stays mandatory.",
+        "",
+    ]
     met = all(row["direct_recall"] >= TARGET for row in FIRST_CONTACT.values())
     md.append(
         "Target met on first contact with held-out text."

@@ -156,7 +156,8 @@ def _is_first_name(token: str) -> bool:
 
 def _is_surname(token: str) -> bool:
     known = gazetteer.surnames()
-    return all(p.title() in known for p in token.split("-") if p)
+    bare = re.sub(r"['’]", "", token)  # the census writes O'Sullivan as Osullivan
+    return all(p.title() in known for p in bare.split("-") if p)
 
 
 def _satisfies(piece: str, need: _Need) -> bool:
@@ -165,6 +166,8 @@ def _satisfies(piece: str, need: _Need) -> bool:
     tokens = _name_tokens(piece)
     if not tokens:
         return False
+    if need == "any2" and len(tokens) >= 2 and not any(t.isupper() for t in tokens):
+        return True  # right after "patient", "provider", "visited": two capitalised words
     if need == "first":
         return _is_first_name(tokens[0])
     if need == "plain":  # capitalised words that are none of the words that are never names
@@ -261,6 +264,10 @@ _NAME_FIELD_RE = _lazy(
     rf"(?i:\b(?:surname|family name|last name|maiden name|first name|given names?|forenames?|"
     rf"n[ée]e|also known as|aka)\b)[ \t:]+(?P<name>{_NAME_SEQ})"
 )
+_CARE_BY_RE = _after(
+    r"\b(?:[Vv]isited|[Hh]anded over to|[Rr]eferred to|[Ss]een by|[Rr]eviewed by|[Ee]xamined by|"
+    r"[Tt]reated by|[Aa]ccompanied by|[Ww]itnessed by|[Ii]nterviewed|[Cc]ared for by)[ \t]+"
+)
 _PAIR_RE = _lazy(
     rf"\b(?P<name>{_TOKEN}(?:[ ](?:{_TOKEN}|{_INITIAL}|{_PARTICLE_BEFORE_NAME})){{1,4}})"
 )
@@ -329,8 +336,9 @@ _RULES: tuple[tuple[_Lazy, int, _Need], ...] = (
     (_CLOSING_RE, 3, "none"),
     (_VERSUS_LEFT_RE, 3, "none"),
     (_VERSUS_RIGHT_RE, 3, "none"),
-    (_ROLE_BEFORE_RE, 3, "any"),
-    (_LABEL_BARE_RE, 3, "any"),
+    (_ROLE_BEFORE_RE, 3, "any2"),
+    (_LABEL_BARE_RE, 3, "any2"),
+    (_CARE_BY_RE, 3, "any2"),
     (_WEAK_RE, 3, "any"),
     (_BY_RE, 2, "any"),
     (_SIGNATURE_RE, 2, "any"),
@@ -411,6 +419,8 @@ def _lowercase_names(text: str) -> Iterator[Detection]:
         speech = not weak and not _VERB_NEXT_CUE.get().fullmatch(m.group("cue"))
         if len(titled) >= 2 and surname_last and (first_known or speech or titled[0] in last):
             pass  # a given name (or any word after "spoke with", "daughter") and a surname
+        elif len(titled) >= 2 and first_known and speech:
+            kept = 2  # "granddaughter ezekiel oduya": a given name and the word after it
         elif len(titled) >= 1 and titled[0] in first and not weak:
             kept = 1 if not surname_last else kept
         else:
@@ -531,7 +541,8 @@ _PATTERNS: tuple[tuple[str, int, str], ...] = (
     (
         "SSN",
         7,
-        r"\b\d{3}-\d{2}-\d{4}\b|\b[xX*]{3}-[xX*]{2}-\d{4}\b|(?<![\d ])\d{3} \d{2} \d{4}(?![\d ]\d)",
+        r"\b\d{3}-\d{2}-\d{4}\b|\b[xX*]{3}-[xX*]{2}-\d{4}\b"
+        r"|(?<!\d)(?<!\d )\d{3} \d{2} \d{4}(?! ?\d)",  # 219 09 9999, not inside a longer run
     ),
     ("CASE", 4, r"\b\d{1,2}:\d{2}-[a-z]{2,3}-\d{3,6}(?:-[A-Z]{2,4})*\b|\b\d{2}[A-Z]{2,3}\d{5,7}\b"),
     (
