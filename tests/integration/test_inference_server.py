@@ -17,6 +17,7 @@ import shlex
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -145,11 +146,43 @@ def _handler(proxy: StreamingProxy) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _start_proxy(proxy: StreamingProxy) -> ThreadingHTTPServer:
+def _start_proxy(proxy: StreamingProxy, tls: ssl.SSLContext | None = None) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(proxy))
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     proxy.port = int(server.server_address[1])
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def _make_ca(folder: Path, name: str) -> tuple[Path, Path]:
+    """A certificate authority (openssl), returned as (cert, key)."""
+    cert, key = folder / f"{name}.pem", folder / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", f"/CN={name}", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def _server_tls(folder: Path, ca: tuple[Path, Path]) -> ssl.SSLContext:
+    """A TLS context for 127.0.0.1 with a certificate the CA signed (subjectAltName IP)."""
+    key, csr, cert = folder / "srv.key", folder / "srv.csr", folder / "srv.pem"
+    ext = folder / "srv.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1\n")
+    subprocess.run(
+        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(key), "-out", str(csr)], check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        ["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca[0]), "-CAkey", str(ca[1]),
+         "-CAcreateserial", "-days", "2", "-extfile", str(ext), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 def _ready(port: int) -> bool:
@@ -187,6 +220,7 @@ class Setup:
     down_port: int  # nothing listens there
     home: Path
     slow: StreamingProxy  # the same server, slowly, holding the key itself
+    tls: StreamingProxy  # the same server over TLS, its certificate from an internal CA
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +231,11 @@ def setup(
     with _served(smollm2_path) as team:
         slow = StreamingProxy(upstream=team.upstream, delay_s=0.25, add_key=True)
         slow_server = _start_proxy(slow)
+        certs = tmp_path_factory.mktemp("certs")
+        hospital_ca, other_ca = _make_ca(certs, "hospital-ca"), _make_ca(certs, "other-ca")
+        tls = StreamingProxy(upstream=team.upstream, add_key=True)
+        tls_server = _start_proxy(tls, _server_tls(certs, hospital_ca))
+        tls_url = f"https://127.0.0.1:{tls.port}/v1"
         dying_port, down_port = _free_port(), _free_port()
         policy = home / "policy.json"
         policy.write_text(json.dumps({"version": 1, "inference_servers": [
@@ -204,13 +243,18 @@ def setup(
             _server_entry("dying", f"http://127.0.0.1:{dying_port}/v1"),
             _server_entry("down", f"http://127.0.0.1:{down_port}/v1"),
             _server_entry("slow", slow.base_url, requires_key=False),
+            _server_entry("tls", tls_url, requires_key=False, ca_file=str(hospital_ca[0])),
+            _server_entry("tls-wrong-ca", tls_url, requires_key=False,
+                          ca_file=str(other_ca[0])),
+            _server_entry("tls-no-check", tls_url, requires_key=False, verify_tls=False),
+            _server_entry("tls-system-ca", tls_url, requires_key=False),
         ]}))  # fmt: skip
         mp = pytest.MonkeyPatch()
         mp.setenv("ENCLAVE_POLICY", str(policy))
         paths = Paths.from_env({"ENCLAVE_HOME": str(home)})
         settings = Settings(n_threads=1, max_answer_tokens=24, n_ctx=2048)
         enc = Enclave(paths, settings, embedder=real_embedder)
-        assert enc.policy.problem is None and len(enc.policy.inference_servers) == 4
+        assert enc.policy.problem is None, enc.policy.problem
         keys = KeyStore()
         if keys.status().secure:  # a developer's desktop: keep the test off the real keyring
             keys = KeyStore(backend=object())
@@ -223,12 +267,13 @@ def setup(
         )
         assert report.outcome == "indexed", report
         try:
-            yield Setup(enc, team, dying_port, down_port, home, slow)
+            yield Setup(enc, team, dying_port, down_port, home, slow, tls)
         finally:
             enc.close()
             mp.undo()
-            slow_server.shutdown()
-            slow_server.server_close()
+            for proxy_server in (slow_server, tls_server):
+                proxy_server.shutdown()
+                proxy_server.server_close()
 
 
 def _ask(setup: Setup, **options: Any) -> tuple[list[Any], ChatAnswer]:
@@ -456,3 +501,30 @@ def test_ctrl_c_stops_the_server_answer_in_the_terminal(setup: Setup) -> None:
     while not setup.slow.client_gone and time.monotonic() < deadline:
         time.sleep(0.1)
     assert setup.slow.client_gone  # the answer stopped streaming to this computer
+
+
+@pytest.mark.parametrize(
+    ("server_id", "answered_there"),
+    [("tls", True), ("tls-no-check", True), ("tls-wrong-ca", False), ("tls-system-ca", False)],
+)
+def test_tls_trusts_the_policys_ca_file_only(
+    setup: Setup, server_id: str, answered_there: bool
+) -> None:
+    """The internal CA named in ca_file is trusted; another CA, or the system's (which never
+    signed it), is not, and the local model answers; verify_tls false skips the check."""
+    before = len(setup.tls.bodies)
+    _, answer = _ask(setup, choice="quick", model_id=server_id)
+    call = _calls(setup, server_id)[-1]
+    assert call["destination"] == f"127.0.0.1:{setup.tls.port}"
+    if answered_there:
+        assert answer.device == f"inference server 127.0.0.1:{setup.tls.port}"
+        assert call["outcome"] == "answered" and len(setup.tls.bodies) == before + 1
+        assert not any("did not answer" in n for n in answer.notices)
+    else:
+        assert answer.device == "CPU" and len(setup.tls.bodies) == before  # nothing got through
+        assert call["outcome"] == "unreachable"
+        assert any(
+            n.startswith("The team's inference server at 127.0.0.1 did not answer")
+            for n in answer.notices
+        ), answer.notices
+    assert answer.evidence and "Enoxaparin 80 mg" in answer.evidence[0].quote
