@@ -13,6 +13,13 @@ raw chunks/s; target >= 0.8. The median over --repeat runs is reported.
     .venv/bin/python bench/bench_ingest.py [--repeat 2]
 
 Writes bench/results/ingest.json and bench/results/ingest.md.
+
+    .venv/bin/python bench/bench_ingest.py --backends [--files N]
+
+compares the embedder's back-ends instead (issue 13): PyTorch (sentence-transformers) and ONNX
+Runtime (the install-time ONNX file), raw on the same chunks and end to end (each file ingested
+into one workspace per back-end, in alternating order, its raw encodes beside it), with the
+minimum cosine between their vectors. Writes bench/results/embedder.json.
 """
 
 from __future__ import annotations
@@ -124,6 +131,89 @@ def run_paired(
     }
 
 
+def run_backends(
+    files: list[Path], texts: list[list[str]], torch_emb: Any, onnx_emb: Any
+) -> dict[str, Any]:
+    """Per file, in alternating order: ingest into a PyTorch workspace and an ONNX workspace,
+    and encode its chunks raw with each back-end. Seconds add up per arm."""
+    import numpy as np
+
+    from rag.index import WorkspaceIndex
+
+    arms = {"torch": torch_emb, "onnx": onnx_emb}
+    ingest_s = dict.fromkeys(arms, 0.0)
+    raw_s = dict.fromkeys(arms, 0.0)
+    worst = 1.0
+    chunks = pages = 0
+    with tempfile.TemporaryDirectory(prefix="enclave-bench-backends-") as tmp:
+        indexes = {k: WorkspaceIndex(Path(tmp) / k, e) for k, e in arms.items()}
+        for n, (path, doc_texts) in enumerate(zip(files, texts, strict=True)):
+            order = list(arms) if n % 2 == 0 else list(reversed(arms))
+            vectors = {}
+            for arm in order:
+                started = time.perf_counter()
+                vectors[arm] = np.asarray(arms[arm].embed(doc_texts))
+                raw_s[arm] += time.perf_counter() - started
+            for arm in order:
+                started = time.perf_counter()
+                report = indexes[arm].ingest_file(path)
+                ingest_s[arm] += time.perf_counter() - started
+            worst = min(worst, float((vectors["torch"] * vectors["onnx"]).sum(axis=1).min()))
+            chunks += report.chunk_count
+            pages += report.pages
+            print(f"  {path.name[:50]}: {len(doc_texts)} chunks", flush=True)
+        for index in indexes.values():
+            index.close()
+    return {
+        "files": len(files),
+        "pages": pages,
+        "chunks": chunks,
+        "raw_seconds": {k: round(v, 2) for k, v in raw_s.items()},
+        "raw_chunks_per_s": {k: round(chunks / v, 1) for k, v in raw_s.items()},
+        "ingest_seconds": {k: round(v, 2) for k, v in ingest_s.items()},
+        "ingest_chunks_per_s": {k: round(chunks / v, 1) for k, v in ingest_s.items()},
+        "raw_speedup_onnx_over_torch": round(raw_s["torch"] / raw_s["onnx"], 2),
+        "end_to_end_speedup_onnx_over_torch": round(ingest_s["torch"] / ingest_s["onnx"], 2),
+        "min_cosine_onnx_vs_torch": round(worst, 7),
+    }
+
+
+def main_backends(files_limit: int | None) -> int:
+    from app.bootstrap import secure_process
+
+    secure_process()
+    from rag.embedder import SentenceTransformerEmbedder, default_embedder_path
+    from rag.onnx_embedder import OnnxEmbedder, installed_onnx_path
+
+    model_path = default_embedder_path()
+    torch_emb = SentenceTransformerEmbedder(model_path)
+    onnx_emb = OnnxEmbedder(model_path, installed_onnx_path())
+    for emb in (torch_emb, onnx_emb):
+        emb.embed(["warm up the model"] * 8)
+    files = corpus()
+    if files_limit:  # an even spread of the .txt contracts and the PDFs
+        step = max(1, len(files) // files_limit)
+        files = files[::step][:files_limit]
+    texts = chunk_texts(files)
+    load_before = os.getloadavg()[0]
+    result = run_backends(files, texts, torch_emb, onnx_emb)
+    load_after = os.getloadavg()[0]
+    result |= {
+        "machine": f"Python {platform.python_version()}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, CPU",
+        "embedder_name": onnx_emb.name,
+        "same_name": onnx_emb.name == torch_emb.name,
+        "onnx_file": installed_onnx_path().name,
+        "load_average": [round(load_before, 1), round(load_after, 1)],
+        "target_end_to_end_speedup": 2.5,
+        "command": f"{COMMAND} --backends" + (f" --files {files_limit}" if files_limit else ""),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "embedder.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def markdown(d: dict[str, Any]) -> str:
     runs = d["runs"]
     best = max(runs, key=lambda r: r["ratio"])
@@ -164,7 +254,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--backends", action="store_true", help="PyTorch vs ONNX Runtime")
+    parser.add_argument("--files", type=int, default=None, help="with --backends: N files")
     args = parser.parse_args()
+    if args.backends:
+        return main_backends(args.files)
 
     from app.bootstrap import secure_process
 
