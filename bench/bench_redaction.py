@@ -84,7 +84,7 @@ FIRST_CONTACT = {
     },
 }
 SPLITS = ("heldout4", "heldout3", "heldout2", "heldout", "dev", "all")
-SAFE_HARBOR_SPLITS = ("heldout2", "heldout", "dev", "all")
+SAFE_HARBOR_SPLITS = ("heldout3", "heldout2", "heldout", "dev", "all")
 SAFE_HARBOR_TARGETS = {
     "recall": 0.95,
     "person_recall": 0.95,
@@ -93,10 +93,11 @@ SAFE_HARBOR_TARGETS = {
 }
 # Safe Harbor set, held-out splits: the first measurement of each with the issue-16 rules, before
 # any rule was changed because of that split (copied from that run's output). heldout2 was
-# written after the rules had been fixed on dev and heldout.
+# written after the rules had been fixed on dev and heldout, heldout3 after heldout2.
 SAFE_HARBOR_FIRST_CONTACT: dict[str, Any] = {
     "heldout": {"recall": 0.9334, "person_recall": 0.8433, "precision": 0.9675, "spans": 721},
     "heldout2": {"recall": 0.9137, "person_recall": 0.7717, "precision": 0.9961, "spans": 568},
+    "heldout3": {"recall": 0.9477, "person_recall": 0.8889, "precision": 0.9817, "spans": 440},
 }
 
 

@@ -175,6 +175,90 @@ STREETS["heldout2"] = [
 COUNTY["heldout2"] = ["Hennepin County", "Cumbria", "County Kerry", "Fresno County", "Surrey"]
 
 
+FIRST["heldout3"] = [
+    "Philippa",
+    "Oyelowo",
+    "Mariana",
+    "Gustavo",
+    "Sinéad",
+    "Vusi",
+    "Farida",
+    "Lorcan",
+    "Hana",
+    "Augustin",
+    "Rosalind",
+    "Chukwuemeka",
+    "Ines",
+    "Benedikt",
+    "Taini",
+    "Archibald",
+    "Nadia",
+    "Kenji",
+    "Blessing",
+    "Lowri",
+    "Ayodele",
+    "Sebastián",
+    "Maud",
+    "Kaveh",
+    "Perpetua",
+    "Ugo",
+    "Sol",
+    "Iris",
+    "Baxter",
+    "Hollis",
+]
+LAST["heldout3"] = [
+    "Okonjo",
+    "Lindahl",
+    "de Vries",
+    "Abara",
+    "Montgomery-Shaw",
+    "Quispe",
+    "Rahimi",
+    "Galbraith",
+    "Nakashima",
+    "van den Broek",
+    "Oyenuga",
+    "Fitzwilliam",
+    "Szabó",
+    "Mbeki",
+    "Castañeda",
+    "Ó Conaill",
+    "Whitlock",
+    "Bergstrom",
+    "Adewale",
+    "Kaminski",
+    "Delacroix",
+    "Tshabalala",
+    "Hartigan",
+    "Al-Farsi",
+    "Prendergast",
+    "Voronova",
+    "Eze",
+    "Larkspur",
+    "Goldfarb",
+    "Mancini",
+]
+NICK["heldout3"] = ["Bunny", "Moe", "Tink", "Gus"]
+STREETS["heldout3"] = [
+    ("14 Kiln Lane", "Lewes", "BN7 2DH", "UK"),
+    ("5520 Old Mill Road, Apt 3C", "Asheville", "NC 28806", "US"),
+    ("Apartment 7, Weavers Court, 2 Canal Street", "Macclesfield", "SK11 6AF", "UK"),
+    ("Carrer de Mallorca 214", "Barcelona", "08036", "EU"),
+    ("Lindenstraße 9", "Freiburg", "79098", "EU"),
+    ("29 Marine Parade", "Dún Laoghaire", "A96 K2X8", "IE"),
+    ("808 Pecan Grove Court", "Tulsa", "OK 74105", "US"),
+    ("Ivy Barn, Mill Hill", "Ledbury", "HR8 1QJ", "UK"),
+]
+COUNTY["heldout3"] = [
+    "Buncombe County",
+    "East Sussex",
+    "County Wicklow",
+    "Tulsa County",
+    "Cheshire",
+]
+
+
 class Doc:
     """A document being written: text plus labelled spans."""
 
@@ -834,6 +918,102 @@ def legal_accident(d: Doc, r: random.Random, sp: str) -> None:
     d.t(distractor(r)).t(".\n")
 
 
+def clinical_psych(d: Doc, r: random.Random, sp: str) -> None:
+    p, m, c = Person(r, sp), Person(r, sp), Person(r, sp)
+    street, city, post, region = r.choice(STREETS[sp])
+    lab, v = mrn(r)
+    d.t("MENTAL HEALTH ASSESSMENT\nClient: ").s("PERSON", p.full).t(" | ").t(lab).s("MRN", v)
+    d.t(" | seen ").s("DATE", date(r)).t("\n\n").s("PERSON", p.first).t(
+        " attended with her mother, "
+    )
+    d.s("PERSON", m.full).t(". She lives in a flat in ").s("ADDRESS", city).t(" and works nights. ")
+    d.t(distractor(r)).t(". Her grandfather (").s("AGE", str(r.randint(90, 99))).t(
+        " years old) died "
+    )
+    d.s("DATE", short_date(r)).t(". Safety plan emailed to ").s("EMAIL", email(r, p)).t(
+        "; crisis line "
+    )
+    d.s("PHONE", phone(r, region)).t(".\nCare coordinator: ").s("PERSON", c.full).t(", RMN\n")
+
+
+def clinical_incident(d: Doc, r: random.Random, sp: str) -> None:
+    p, s1, s2 = Person(r, sp), Person(r, sp), Person(r, sp)
+    street, city, post, region = r.choice(STREETS[sp])
+    pre, a, post_ = age(r)
+    d.t("Care home incident report, ").s("ADDRESS", f"{street}, {city}").t("\nResident ").s(
+        "PERSON", p.full
+    )
+    d.t(" (").t(pre).s("AGE", a).t(post_).t(") fell in the lounge on ").s("DATE", date(r)).t(
+        ". Found by carer "
+    )
+    d.s("PERSON", s1.full).t(". Bed sensor ").s("DEVICE", f"BS-{_digits(r, 6)}").t(
+        " did not alarm. "
+    )
+    d.t(distractor(r)).t(". Photo of bruising: ").s("PHOTO", f"IMG_{_digits(r, 4)}.JPG").t(
+        ". Family informed: "
+    )
+    d.s("PERSON", f"Mr {s2.last}"[3:]).t(" on ").s("PHONE", phone(r, region)).t(".\n")
+    lab, v = plan(r)
+    d.t("Funding: ").t(lab).s("HEALTH_PLAN", v).t(".\n")
+
+
+def clinical_gp_to_solicitor(d: Doc, r: random.Random, sp: str) -> None:
+    p, gp, sol = Person(r, sp), Person(r, sp), Person(r, sp)
+    street, city, post, region = r.choice([s for s in STREETS[sp] if s[3] in ("UK", "IE")])
+    d.t("Dear Ms ").s("PERSON", sol.last).t(",\n\nYour client: ").s("PERSON", p.full).t(", born ")
+    d.s("DATE", date(r)).t(", of ").s("ADDRESS", f"{street}, {city} {post}").t("\n")
+    lab, v = national(r)
+    d.t(lab).s("NATIONAL_ID", v).t("\n\nWith the consent of ").s("PERSON", f"Mr {p.last}"[3:])
+    d.t(" I enclose his records. ").t(distractor(r)).t(". He attends ").t(r.choice(ORGS)).t(
+        " and his "
+    )
+    d.t("fitness note reference is ").s("ID", f"FN-{_digits(r, 7)}").t(". Your ref ")
+    d.s("ID", f"{_letters(r, 3)}/{_digits(r, 4)}/{rng_year(r)}").t(".\n\nKind regards,\n\nDr ")
+    d.s("PERSON", gp.full).t("\nGMC ").s("LICENSE", _digits(r, 7)).t("\n")
+
+
+def rng_year(r: random.Random) -> str:
+    return str(r.randint(2019, 2025))
+
+
+def legal_family(d: Doc, r: random.Random, sp: str) -> None:
+    mo, fa, ch = Person(r, sp), Person(r, sp), Person(r, sp)
+    d.t("IN THE FAMILY COURT\nCase number: ").s(
+        "ID", f"{_letters(r, 2)}{_digits(r, 2)}P{_digits(r, 5)}"
+    )
+    d.t("\nThe child: ").s("PERSON", f"{ch.first} {fa.last}").t(" (born ").s("DATE", date(r)).t(
+        ")\n"
+    )
+    d.t("Applicant mother: ").s("PERSON", mo.full).t("\nRespondent father: ").s("PERSON", fa.full)
+    d.t("\n\nORDER\n1. ").s("PERSON", ch.first).t(" shall live with the mother at ")
+    d.s("ADDRESS", r.choice(STREETS[sp])[0]).t(". ").t(distractor(r)).t(
+        ".\n2. The father may collect "
+    )
+    d.t("the child by car (registration ").s("VEHICLE", plate(r)).t(") on alternate weekends.\n")
+    d.t("3. The father's mobile ").s("PHONE", phone(r)).t(" and email ").s("EMAIL", email(r, fa))
+    d.t(" are for contact arrangements only.\nDistrict Judge ").s("PERSON", Person(r, sp).last).t(
+        "\n"
+    )
+
+
+def legal_claim_form(d: Doc, r: random.Random, sp: str) -> None:
+    c, w = Person(r, sp), Person(r, sp)
+    street, city, post, region = r.choice(STREETS[sp])
+    d.t("INSURANCE CLAIM FORM\nPolicyholder: ").s("PERSON", c.full).t("\nPolicy number: ")
+    d.s("HEALTH_PLAN", f"{_letters(r, 3)}{_digits(r, 8)}").t("\nAddress: ").s("ADDRESS", street).t(
+        ", "
+    )
+    d.s("ADDRESS", city).t(" ").s("ADDRESS", post).t("\nDate of incident: ").s("DATE", date(r))
+    d.t("\nVehicle: VIN ").s("VEHICLE", vin(r)).t("\nDevice stolen: laptop serial ")
+    d.s("DEVICE", f"{_letters(r, 2)}{_digits(r, 8)}").t(", last seen online from ").s("IP", ip(r))
+    d.t("\nBank details: ")
+    lab, v = account(r)
+    d.t(lab).s("ACCOUNT", v).t("\nWitness: ").s("PERSON", w.full).t(", ").s(
+        "PHONE", phone(r, region)
+    )
+    d.t("\nEvidence uploaded: ").s("URL", url(r, c)).t("\n")
+
+
 TEMPLATES: dict[str, list[tuple[str, Callable[[Doc, random.Random, str], None]]]] = {
     "dev": [
         ("clinical", clinical_phone), ("clinical", clinical_discharge), ("clinical", clinical_referral_uk),
@@ -843,6 +1023,10 @@ TEMPLATES: dict[str, list[tuple[str, Callable[[Doc, random.Random, str], None]]]
     "heldout2": [
         ("clinical", clinical_handover), ("legal", legal_appeal), ("clinical", clinical_telehealth),
         ("legal", legal_tribunal), ("legal", legal_accident), ("clinical", clinical_lab),
+    ],
+    "heldout3": [
+        ("clinical", clinical_psych), ("legal", legal_family), ("clinical", clinical_incident),
+        ("legal", legal_claim_form), ("clinical", clinical_gp_to_solicitor),
     ],
     "heldout": [
         ("clinical", clinical_ed), ("clinical", clinical_home), ("clinical", clinical_pharmacy),
@@ -855,9 +1039,11 @@ TEMPLATES: dict[str, list[tuple[str, Callable[[Doc, random.Random, str], None]]]
 def build() -> list[dict[str, object]]:
     rng = random.Random(16)
     docs = []
-    for split, count in (("dev", 64), ("heldout", 56), ("heldout2", 48)):
+    for split, count in (("dev", 64), ("heldout", 56), ("heldout2", 48), ("heldout3", 40)):
         if split == "heldout2":
             rng = random.Random(1602)  # written after the others: their documents stay as they were
+        if split == "heldout3":
+            rng = random.Random(1603)
         templates = TEMPLATES[split]
         for i in range(count):
             domain, template = templates[i % len(templates)]

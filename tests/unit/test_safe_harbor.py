@@ -185,7 +185,7 @@ def test_the_safe_harbor_set_is_large_labelled_and_covers_every_kind() -> None:
     assert set(CASES) <= set(per_kind)
     assert min(per_kind.values()) >= 30, per_kind
     assert {d["domain"] for d in docs} == {"clinical", "legal"}
-    assert {d["split"] for d in docs} == {"dev", "heldout", "heldout2"}
+    assert {d["split"] for d in docs} == {"dev", "heldout", "heldout2", "heldout3"}
     for doc in docs:
         for span in doc["spans"]:
             assert doc["text"][span["start"] : span["end"]] == span["text"]
