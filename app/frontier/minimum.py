@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["Chosen", "choose_passages", "document_text", "passages_that_answer", "why_left_out"]
 
 NOT_ANSWERING = "no passage of it answers the question"
+NOT_ABOUT = "not about the person asked about"
 UNREADABLE = "could not be read whole to check whom it is about"
 
 
@@ -114,6 +115,8 @@ def _one_subject(index: DocumentIndex, chosen: Chosen) -> Chosen:
     left = list(chosen.left_out)
     for doc in docs:
         reason = None if doc == docs[0] else why_left_out(texts[doc], people.get(doc), subject)
+        if reason == NOT_ABOUT:  # it names no one: harmless for a question about no one
+            reason = None
         hits = [h for h in chosen.sources if h.chunk.document_id == doc]
         if reason is None:
             keep += hits
@@ -157,7 +160,7 @@ def why_left_out(text: str | None, people: People | None, subject: People) -> st
     if any(not subject.knows(n) for n in people.names) or people.records - subject.records:
         return f"names another {role}"
     if not mentions(text, subject):
-        return "not about the person asked about"
+        return NOT_ABOUT
     return None
 
 

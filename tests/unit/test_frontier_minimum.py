@@ -242,3 +242,14 @@ def test_a_detector_that_fails_stops_the_request(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(subject, "detect", broken)
     with pytest.raises(subject.SubjectCheckFailed, match="nothing was sent"):
         _choose(_notes(), QUESTION)
+
+
+def test_a_question_naming_no_one_keeps_documents_that_name_no_one() -> None:
+    from app.frontier.minimum import Chosen, _one_subject
+
+    guideline = ["Metformin: the usual dose is 500 mg to 1000 mg twice daily with meals.\n"]
+    index = _notes(**{"guideline.txt": guideline})
+    hits = [index.openings([name])[0] for name in (CASTILLO, "guideline.txt", LOPEZ)]
+    chosen = _one_subject(index, Chosen(hits))  # type: ignore[arg-type]
+    assert _sent_docs(chosen) == {CASTILLO, "guideline.txt"}
+    assert chosen.left_out == [LeftOut(LOPEZ, "names another patient")]
