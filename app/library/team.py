@@ -164,6 +164,23 @@ class TeamWorkspaces:
         )
         return [str(r[0]) for r in rows]
 
+    def writer_busy(self, workspace_id: str) -> bool:
+        """Whether another process holds the shared workspace's writer lock now (a probe)."""
+        from rag.pg_lock import LOCK_CLASS
+
+        conn = self.connect()
+        try:
+            conn.execute("BEGIN")
+            got = conn.execute(
+                "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", (LOCK_CLASS, workspace_id)
+            ).fetchone()[0]
+            conn.execute("ROLLBACK")  # releases it at once
+            return not got
+        except Exception as exc:
+            raise _sql_error(exc, self._servers().postgres.destination) from None
+        finally:
+            conn.close()
+
     # -- Chroma -----------------------------------------------------------------------------
     def chroma_server(self) -> ChromaServer:
         from rag.remote_vectors import ChromaServer

@@ -226,7 +226,7 @@ class WorkspaceRegistry:
 
     def busy(self, workspace: Workspace) -> str | None:
         """One sentence when another process holds the workspace now (who, since when)."""
-        if workspace.id in self.open_ids() or workspace.shared:
+        if workspace.id in self.open_ids() or workspace.shared:  # shared: readers never wait
             return None
         lock = workspace.index_folder / ".lock"
         return busy_sentence(workspace) if is_locked(lock) else None
@@ -234,12 +234,21 @@ class WorkspaceRegistry:
     def wait_until_free(
         self, workspace: Workspace, on_wait: Callable[[str], None], poll_s: float = 0.5
     ) -> None:
-        """Block while another process holds the workspace; `on_wait(sentence)` once first."""
-        sentence = self.busy(workspace)
+        """Block while another process holds the workspace; `on_wait(sentence)` once first.
+        A shared workspace: while another computer holds its writer lock (the database's)."""
+
+        def busy() -> str | None:
+            if not workspace.shared:
+                return self.busy(workspace)
+            if not self.team().writer_busy(workspace.id):
+                return None
+            return f"Workspace '{workspace.name}' is being written from another computer"
+
+        sentence = busy()
         if sentence is None:
             return
         on_wait(sentence)
-        while self.busy(workspace) is not None:
+        while busy() is not None:
             time.sleep(poll_s)
 
     def serves_read_only(self, workspace_id: str) -> bool:

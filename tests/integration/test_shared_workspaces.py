@@ -361,3 +361,40 @@ def test_an_unreachable_server_gives_one_sentence_and_local_workspaces_keep_work
     with pytest.raises(TeamUnavailable, match="cannot be reached") as caught:
         no_vectors.open_index("vectors-down", HashEmbedder(384))  # type: ignore[attr-defined]
     assert "\n" not in str(caught.value)
+
+
+def test_a_second_writer_waits_for_the_first_and_says_so(servers: Any) -> None:
+    from app.library.workspaces import Workspace, WorkspaceRegistry
+
+    alice, bob = _team(servers, "alice"), _team(servers, "bob")
+    alice.create("busy-matter", "Busy matter")
+    alice.add_member("busy-matter", "bob")
+    storage = alice.storage("busy-matter")
+    registry = WorkspaceRegistry(Path("/nonexistent"), team=lambda: bob)
+    ws = Workspace("busy-matter", "Busy matter", "", Path("/nonexistent"), shared=True)
+    said: list[str] = []
+    with storage.writer:  # alice is writing
+        assert bob.writer_busy("busy-matter")
+        assert registry.busy(ws) is None  # readers never wait for a writer
+        with pytest.raises(TimeoutError):
+            _wait(registry, ws, said, seconds=1.5)
+    assert said == ["Workspace 'Busy matter' is being written from another computer"]
+    assert not bob.writer_busy("busy-matter")
+    registry.wait_until_free(ws, said.append)  # free again: returns at once, says nothing
+    assert len(said) == 1
+    storage.store.close()
+    storage.manifest.close()
+    storage.release()
+
+
+def _wait(registry: Any, ws: Any, said: list[str], seconds: float) -> None:
+    import threading
+
+    done = threading.Event()
+    worker = threading.Thread(
+        target=lambda: (registry.wait_until_free(ws, said.append, poll_s=0.1), done.set()),
+        daemon=True,
+    )
+    worker.start()
+    if not done.wait(seconds):
+        raise TimeoutError
