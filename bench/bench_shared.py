@@ -161,6 +161,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, action="append", default=None)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results file (JSON)")
     args = parser.parse_args()
     if not CUAD.is_dir():
         print(f"The CUAD contracts are not at {CUAD}.", file=sys.stderr)
@@ -178,8 +179,8 @@ def main() -> int:
         "embedder": "HashEmbedder(384): storage latency only",
         "runs": runs,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))
     return 0
 
