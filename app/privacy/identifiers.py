@@ -268,6 +268,13 @@ _CARE_BY_RE = _after(
     r"\b(?:[Vv]isited|[Hh]anded over to|[Rr]eferred to|[Ss]een by|[Rr]eviewed by|[Ee]xamined by|"
     r"[Tt]reated by|[Aa]ccompanied by|[Ww]itnessed by|[Ii]nterviewed|[Cc]ared for by)[ \t]+"
 )
+_ROLE_COLON_RE = _lazy(
+    rf"\b(?i:{_ROLES})[ \t]*:[ \t]*(?P<name>(?:(?:{_PARTICLES})[ ])*{_NAME_SEQ})"
+)
+_INFORMED_RE = _lazy(
+    rf"\b(?:informed|notified|contacted|updated|told|phoned|rang)[ \t]*:?[ \t]+"
+    rf"(?P<name>(?:(?:{_PARTICLES})[ ])*{_NAME_SEQ})"
+)
 _PAIR_RE = _lazy(
     rf"\b(?P<name>{_TOKEN}(?:[ ](?:{_TOKEN}|{_INITIAL}|{_PARTICLE_BEFORE_NAME})){{1,4}})"
 )
@@ -339,6 +346,8 @@ _RULES: tuple[tuple[_Lazy, int, _Need], ...] = (
     (_ROLE_BEFORE_RE, 3, "any2"),
     (_LABEL_BARE_RE, 3, "any2"),
     (_CARE_BY_RE, 3, "any2"),
+    (_ROLE_COLON_RE, 3, "any2"),
+    (_INFORMED_RE, 3, "none"),
     (_WEAK_RE, 3, "any"),
     (_BY_RE, 2, "any"),
     (_SIGNATURE_RE, 2, "any"),

@@ -125,7 +125,10 @@ NOT_NAMES = frozenset(
     """.split()
 )
 
-PARTICLES = "de|del|della|der|di|da|dos|das|du|van|von|la|le|bin|binti|ibn|al|el|ap|Ní|Nic|Mac|Ó|Ua"
+PARTICLES = (
+    "de|del|della|der|den|ten|ter|het|di|da|dos|das|du|van|von|vom|zu|la|le|bin|binti|ibn|al|el|"
+    "ap|Ní|Nic|Mac|Ó|Ua|Mhic|Uí"
+)
 
 TITLES = (
     r"Mr|Mrs|Ms|Miss|Mx|Dr|Doctor|Prof|Professor|Judge|Justice|Hon|Honorable|Sister|Nurse|"
@@ -136,7 +139,8 @@ TITLES = (
 
 CREDENTIALS = (
     r"M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|P\.?A\.?(?:-C)?|PharmD|LCSW|LPC|LMFT|CDE|CNM|FNP|"
-    r"DNP|PhD|Ph\.D\.|PsyD|DDS|DMD|MBBS|MBChB|FRCP|FRCS|FRCR|FRCA|FRCPath|FRCOG|MRCS|MRCGP|MRCP|Esq\.?|QC|KC|JD|LPN|CNA|OT|PT|DPT"
+    r"DNP|PhD|Ph\.D\.|PsyD|DDS|DMD|MBBS|MBChB|RMN|RGN|RNLD|RSCN|RHV|CPN|AMHP|DClinPsy|MSW|"
+    r"FRCP|FRCS|FRCR|FRCA|FRCPath|FRCOG|MRCS|MRCGP|MRCP|Esq\.?|QC|KC|JD|LPN|CNA|OT|PT|DPT"
 )
 
 ROLES = (

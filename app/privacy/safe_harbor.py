@@ -99,11 +99,13 @@ _POSTCODES = Lazy(
     r"[ ]+\d{4,5}(?:-\d{4})?\b"  # US ZIP, Australian postcode (with the state)
 )
 _EU_STREET = Lazy(
-    rf"\b\d{{1,4}}[A-Za-z]?,?[ \t]+(?i:calle|avenida|paseo|plaza|rue|avenue|boulevard|place|"
+    rf"\b\d{{1,4}}[A-Za-z]?,?[ \t]+(?i:calle|carrer|avinguda|passeig|avenida|paseo|plaza|rue|"
+    rf"avenue|boulevard|place|"
     rf"chemin|via|viale|corso|piazza|rua|travessa|largo|straße|strasse|weg|laan|straat)"
     rf"(?:[ \t]+(?:(?:de la|della|delle|del|des|das|dos|las|los|von|van|der|de|du|la|do|da|di)\b|"
     rf"{_CAPW})){{1,4}}(?:,[ \t]*\d+º?[ \t]*[\w.]{{0,6}}\.?)?"
-    rf"|\b(?:Calle|Avenida|Paseo|Plaza|Rue|rue|Via|Viale|Corso|Piazza|Rua|Travessa|Largo)"
+    rf"|\b(?:Calle|Carrer|Avinguda|Passeig|Avenida|Paseo|Plaza|Plaça|Rue|rue|Via|Viale|Corso|"
+    rf"Piazza|Rua|Travessa|Largo|Strada|Calea|Ulica|ul\.)"
     rf"(?:[ \t]+(?:(?:della|del|des|das|dos|de|la|du|do|da|di)\b|{_CAPW})){{1,4}},?"
     rf"[ \t]+\d{{1,4}}[A-Za-z]?\b"
     rf"|\b{_CAPW}(?:straße|strasse|weg|gasse|platz|allee|gracht|straat|laan|plein|kade|"
@@ -188,7 +190,9 @@ def _plain(text: str) -> Iterator[Detection]:
         group = "a" if m.group("a") else "b"
         yield Detection(m.start(group), m.end(group), "AGE", 6)
     for m in _PLATE_CUED.finditer(text):
-        yield Detection(m.start("value"), m.end("value"), "VEHICLE", 6)
+        value = m.group("value")
+        if re.search(r"\d", value) and not re.match(r"(?i)VIN|REG|NO\b", value):
+            yield Detection(m.start("value"), m.end("value"), "VEHICLE", 6)
     for kind, regex in _CUED_RES:
         for m in regex.finditer(text):
             value = m.group("value")
@@ -204,7 +208,10 @@ _PLATE_CUED = Lazy(
     r"(?:[ \t]*(?:#|:|No\.?|number|is|was)){0,2}[ \t]*"
     r"(?P<value>(?=[A-Z0-9 -]*\d)(?=[A-Z0-9 -]*[A-Z])[A-Z0-9]{1,4}[ -]?[A-Z0-9]{1,4})\b"
 )
-_LOCALITY = Lazy(rf",[ \t]+(?P<place>{_PLACE_WORDS})(?=[ \t]*(?:[,.;)\n]|$))")
+_LOCALITY = Lazy(
+    rf",[ \t]+(?P<place>{_PLACE_WORDS})"
+    rf"(?=[ \t]*(?:[,.;)\n]|$|[A-Z0-9]{{2,4}}[ ][A-Z0-9]{{3,4}}\b|\d{{4,5}}\b))"
+)
 
 
 def localities_after(text: str, addresses: list[Detection]) -> Iterator[Detection]:
