@@ -329,6 +329,7 @@ def score_candidates(
             opening=about_document and hit.chunk.id in opening_ids,
             heading=_heading_share(texts[i], q_terms),
             absent=len(absent),
+            title_only=is_title_line(texts[i]),
         )
         score = signals.score(has_dense=embed is not None)
         scored.append(
@@ -351,6 +352,7 @@ class _Signals:
     opening: bool  # the document's opening passage, for a question about the document
     heading: float  # share of the question's words in the candidate's heading ("PLAN:")
     absent: int = 0  # words of the question found in no passage at all
+    title_only: bool = False  # a clause or section title alone ("LIMITATION OF LIABILITY.")
 
     def score(self, *, has_dense: bool) -> float:
         """One score in 0..1. Weights chosen on the development sets (bench/bench_evidence.py,
@@ -371,6 +373,8 @@ class _Signals:
         base *= 0.55 + 0.45 * min(1.0, self.novel / 6)
         if self.length < 25:
             base *= 0.8
+        if self.title_only:  # a title names the clause; the sentences under it answer
+            base *= 0.6
         if self.opening:
             base += 0.15
         if self.heading >= 0.5:  # "What procedure was performed?" -> "PROCEDURE PERFORMED:"
@@ -385,6 +389,25 @@ def _heading_share(text: str, q_terms: set[str]) -> float:
         return 0.0
     heading = set(_terms(m.group(1)))
     return len(heading & q_terms) / len(q_terms)
+
+
+_VERB_RE = re.compile(
+    r"\b(?:shall|will|may|must|is|are|was|were|be|been|has|have|had|does|do|not|agrees?)\b",
+    re.IGNORECASE,
+)
+MAX_TITLE_WORDS = 14
+
+
+def is_title_line(text: str) -> bool:
+    """A clause or section title, not a statement: mostly capital letters, a few words, no verb
+    ("MINIMUM NUMBER OF TOURNAMENTS", "c. LIMITATIONS ON LIABILITY/NO INJUNCTIVE RELIEF.").
+    A capitalised line with content after a colon ("DIAGNOSIS: BPH.") is not a title."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 6 or re.search(r":\s*\S", text):
+        return False
+    upper = sum(c.isupper() for c in letters) / len(letters)
+    words = text.split()
+    return upper >= 0.8 and 2 <= len(words) <= MAX_TITLE_WORDS and not _VERB_RE.search(text)
 
 
 _HEADING_LINE_RE = re.compile(
@@ -404,8 +427,10 @@ def candidate_spans(text: str) -> list[tuple[int, int]]:
     spans = [(s, e) for s, e in sentence_spans(text) if not overlaps_instruction(fenced, s, e)]
     out = list(spans)
     for (s1, e1), (s2, e2) in itertools.pairwise(spans):
-        same_paragraph = not re.search(r"\n[ \t]*\n", text[e1:s2])
-        if same_paragraph and e1 - s1 <= SHORT_SENTENCE_CHARS and e2 - s1 <= MAX_BLOCK_CHARS:
+        title = is_title_line(text[s1:e1])  # a clause title and its first sentence, whatever
+        same_paragraph = title or not re.search(r"\n[ \t]*\n", text[e1:s2])  # the layout
+        short = e1 - s1 <= SHORT_SENTENCE_CHARS or title
+        if same_paragraph and short and e2 - s1 <= MAX_BLOCK_CHARS:
             out.append((s1, e2))
     for m in _HEADING_LINE_RE.finditer(text):
         end = m.end()
