@@ -58,18 +58,23 @@ def choose_passages(
     picked = tuple(documents)
     subject = question_subject(question)
     picked_ids = resolve_documents(index, picked) if picked else []
-    if not subject and not picked_ids:  # names no one: the best evidence's document does
+    texts = {doc: document_text(index, doc) for doc in picked_ids}
+    people = {doc: document_people(t) for doc, t in texts.items() if t is not None}
+    if not subject:  # the people of the documents picked, if they name anyone
+        for doc in picked_ids:
+            subject = subject.joined(people.get(doc, People()))
+    if not subject:  # names no one: the best evidence's document does
         return _one_subject(
             index, _chosen(chat.look_up(workspace, question, k, picked), [], {}, [], subject)
         )
     found = chat.relevant_sources(workspace, question, max(k, EVIDENCE_DEPTH), picked)
     names = {h.chunk.document_id: h.document_name for h in found}
     order = list(names)
-    texts = {doc: document_text(index, doc) for doc in dict.fromkeys([*picked_ids, *order])}
-    people = {doc: document_people(t) for doc, t in texts.items() if t is not None}
-    if not subject:
-        for doc in picked_ids:
-            subject = subject.joined(people.get(doc, People()))
+    for doc in order:
+        if doc not in texts:
+            text = texts[doc] = document_text(index, doc)
+            if text is not None:
+                people[doc] = document_people(text)
     subject = learn(subject, people.values())
     left: list[LeftOut] = []
     keep: list[str] = []

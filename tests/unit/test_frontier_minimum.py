@@ -253,3 +253,10 @@ def test_a_question_naming_no_one_keeps_documents_that_name_no_one() -> None:
     chosen = _one_subject(index, Chosen(hits))  # type: ignore[arg-type]
     assert _sent_docs(chosen) == {CASTILLO, "guideline.txt"}
     assert chosen.left_out == [LeftOut(LOPEZ, "names another patient")]
+
+
+def test_a_picked_document_that_names_no_one_is_asked_about_as_it_is() -> None:
+    guideline = ["Metformin dosing: take metformin 500 mg twice daily with meals at first.\n"]
+    index = _notes(**{"guideline.txt": guideline})
+    chosen = _choose(index, "What dose of metformin is taken at first?", ["guideline.txt"])
+    assert _sent_docs(chosen) == {"guideline.txt"}
