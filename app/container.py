@@ -136,6 +136,7 @@ class Enclave:
             max_decompressed_mb=lim.max_decompressed_mb,
             timeout_s=lim.parse_timeout_s,
             memory_mb=lim.parse_memory_mb,
+            ocr_timeout_s=lim.parse_ocr_timeout_s,
         )
 
     # -- conversations -------------------------------------------------------------------

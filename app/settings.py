@@ -28,6 +28,7 @@ class LimitSettings(BaseModel):
     max_pages: int = Field(5000, gt=0)
     max_decompressed_mb: float = Field(500.0, gt=0)
     parse_timeout_s: float = Field(120.0, gt=0)
+    parse_ocr_timeout_s: float = Field(600.0, gt=0)  # what OCR may add (scanned pages, images)
     parse_memory_mb: int = Field(2048, gt=64)
     max_chars: int = Field(20_000_000, gt=0)
 

@@ -3,11 +3,12 @@
 `extract()` runs on the caller's thread and blocks until the file is parsed. PDF, DOCX, HTML
 and images are parsed in a separate worker process (rag.parse_worker) limited in time, memory
 and CPU, so a damaged or hostile file cannot crash or hang the app: a worker that runs past
-`limits.timeout_s` is killed. (HTML goes there too: html.parser has had quadratic cases on
-malformed markup, e.g. CVE-2025-6069.) Scanned PDF pages and images (PNG, JPEG, TIFF) are read
-by OCR in that worker. TXT and MD are decoded in-process, bounded by the file-size and character
-limits. Every rejection carries a reason a person understands; "ok" always comes with text that
-has at least one non-space character, so it always yields chunks.
+`limits.timeout_s` (plus `ocr_timeout_s` for PDFs and images) is killed. (HTML goes there
+too: html.parser has had quadratic cases on malformed markup, e.g. CVE-2025-6069.) Scanned
+PDF pages and images (PNG, JPEG, TIFF) are read by OCR in that worker. TXT and MD are decoded
+in-process, bounded by the file-size and character limits. Every rejection carries a reason a
+person understands; "ok" always comes with text that has at least one non-space character, so
+it always yields chunks.
 
 What a file is, is decided by its contents before its name: a file that starts with `%PDF-` is
 read as a PDF, a zip package with Word parts as a Word file, one that starts with
@@ -51,6 +52,7 @@ _KINDS = {
 }
 SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(_KINDS)
 _WORKER_KINDS = frozenset({"pdf", "docx", "html", "image"})
+_OCR_KINDS = frozenset({"pdf", "image"})
 _KIND_WORDS = {
     "pdf": "PDF",
     "docx": "Word document",
@@ -239,19 +241,25 @@ def _parse_in_worker(
             "try again, and restart Enclave if it keeps happening."
         ) from exc
     try:
-        out, err = proc.communicate(payload, timeout=limits.timeout_s)
+        out, err = proc.communicate(payload, timeout=wall_clock_limit(kind, limits))
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
-        raise ParseRejected(_too_slow(limits)) from None
+        raise ParseRejected(_too_slow(limits, kind)) from None
     except BaseException:  # KeyboardInterrupt and the like: never leave a worker behind
         proc.kill()
         proc.wait()
         raise
     result = _decode_result(out)
     if result is None:
-        raise ParseRejected(_died(proc.returncode, err[-_STDERR_KEEP:], limits))
+        raise ParseRejected(_died(proc.returncode, err[-_STDERR_KEEP:], limits, kind))
     return _from_result(result, limits)
+
+
+def wall_clock_limit(kind: str, limits: ParseLimits) -> float:
+    """Seconds a worker may run: timeout_s, plus ocr_timeout_s for files that may need OCR
+    (the worker itself stops when its time outside OCR passes timeout_s)."""
+    return limits.timeout_s + (limits.ocr_timeout_s if kind in _OCR_KINDS else 0)
 
 
 def _decode_result(out: bytes) -> dict[str, Any] | None:
@@ -278,7 +286,18 @@ def _from_result(result: dict[str, Any], limits: ParseLimits) -> ParsedDocument:
     raise damaged(f"the reader failed: {result.get('detail', 'unknown error')}")
 
 
-def _too_slow(limits: ParseLimits) -> str:
+def _too_slow(limits: ParseLimits, kind: str = "") -> str:
+    if kind in _OCR_KINDS:
+        return (
+            f"Reading the file took longer than {wall_clock_limit(kind, limits):g} s "
+            f"({limits.timeout_s:g} s, and {limits.ocr_timeout_s:g} s for OCR) and was stopped "
+            "(parse_timeout_s and parse_ocr_timeout_s in settings)."
+        )
+    return too_slow(limits)
+
+
+def too_slow(limits: ParseLimits) -> str:
+    """The reason for a file whose reading (outside OCR) took longer than timeout_s."""
     return (
         f"Reading the file took longer than {limits.timeout_s:g} s and was stopped "
         "(parse_timeout_s in settings)."
@@ -292,11 +311,11 @@ def _too_big(limits: ParseLimits) -> str:
     )
 
 
-def _died(returncode: int | None, stderr: bytes, limits: ParseLimits) -> str:
+def _died(returncode: int | None, stderr: bytes, limits: ParseLimits, kind: str = "") -> str:
     """A reason for a worker that ended without a result (killed by a signal or crashed)."""
     sigxcpu = getattr(signal, "SIGXCPU", None)
     if returncode is not None and sigxcpu is not None and returncode == -sigxcpu:
-        return _too_slow(limits)
+        return _too_slow(limits, kind)
     text = stderr.decode("utf-8", "replace")
     if "MemoryError" in text or "bad_alloc" in text or "out of memory" in text.lower():
         return _too_big(limits)

@@ -21,6 +21,9 @@ class ParseLimits:
     - timeout_s: wall-clock time of the parse worker (it is killed after that).
     - memory_mb: address-space limit of the parse worker (POSIX only).
     - max_chars: characters of extracted text.
+    - ocr_timeout_s: wall-clock time that OCR of scanned pages and images may add to timeout_s
+      (PDFs and images only). The rest of the parse still has timeout_s: the worker counts the
+      time outside OCR and stops itself past it.
     """
 
     max_file_mb: float = 200
@@ -29,9 +32,11 @@ class ParseLimits:
     timeout_s: float = 120
     memory_mb: int = 2048
     max_chars: int = 20_000_000
+    ocr_timeout_s: float = 600
 
     def __post_init__(self) -> None:
-        for name in ("max_file_mb", "max_pages", "max_decompressed_mb", "timeout_s", "memory_mb"):
+        names = ("max_file_mb", "max_pages", "max_decompressed_mb", "timeout_s", "memory_mb")
+        for name in (*names, "ocr_timeout_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"ParseLimits.{name} must be positive")
         if self.max_chars <= 0:
@@ -53,6 +58,7 @@ class ParseLimits:
             "timeout_s": self.timeout_s,
             "memory_mb": self.memory_mb,
             "max_chars": self.max_chars,
+            "ocr_timeout_s": self.ocr_timeout_s,
         }
 
     @classmethod
@@ -64,4 +70,5 @@ class ParseLimits:
             timeout_s=float(data["timeout_s"]),
             memory_mb=int(data["memory_mb"]),
             max_chars=int(data["max_chars"]),
+            ocr_timeout_s=float(data.get("ocr_timeout_s", cls.ocr_timeout_s)),
         )

@@ -7,9 +7,11 @@ Started by rag.extract as `python -m rag.parse_worker` (one process per file). P
 - stdout: one JSON object, the result (see `run`). Native libraries that print are moved to
   stderr first, so nothing but the result ever reaches stdout.
 The worker limits itself before it imports a parser: address space (RLIMIT_AS, memory_mb) and
-CPU time (RLIMIT_CPU, timeout_s + 1) on POSIX. Setting the limits here, not in a `preexec_fn`,
-keeps process creation safe in the app, which has other threads running.
-The worker is single-threaded; the parent kills it when timeout_s of wall-clock time pass.
+CPU time (RLIMIT_CPU, timeout_s + ocr_timeout_s + 1) on POSIX. Setting the limits here, not in
+a `preexec_fn`, keeps process creation safe in the app, which has other threads running.
+The worker is single-threaded; the parent kills it when timeout_s (plus ocr_timeout_s for a PDF
+or an image) of wall-clock time pass, and the worker stops itself when its time outside OCR
+passes timeout_s (checked after each page).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def apply_limits(limits: ParseLimits) -> None:
             break
         except (ValueError, OSError):  # macOS refuses RLIMIT_AS: try RLIMIT_DATA
             continue
-    cpu = math.ceil(limits.timeout_s) + 1
+    cpu = math.ceil(limits.timeout_s + limits.ocr_timeout_s) + 1
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
 
@@ -82,6 +84,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     {"status": "memory"}  (the file needed more than the memory limit)
     {"status": "error", "detail"}  (an unexpected failure of the parser)
     """
+    from rag.extract import too_slow
     from rag.parsers import ParseRejected
     from rag.parsers.scan import PageOcr
 
@@ -93,12 +96,14 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     def after_page() -> None:
         nonlocal pages_done
         pages_done += 1
+        if time.monotonic() - started - ocr.seconds > limits.timeout_s:
+            raise ParseRejected(too_slow(limits))
         if pages_done % _CHECK_EVERY_PAGES == 0:
             _check_memory(limits)
 
+    ocr = PageOcr(limits, started=started)
     try:
         apply_limits(limits)
-        ocr = PageOcr(limits, started=started)
         if request["kind"] == "pdf":
             from rag.parsers.pdf import parse_pdf
 

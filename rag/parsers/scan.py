@@ -3,11 +3,11 @@ parse worker, within the file's time budget.
 
 `PageOcr.read` is called once per page that has no text layer. The engine (rag.ocr) is made on
 the first such page, so a file with a text layer on every page never loads it. The worker is
-killed when `limits.timeout_s` of wall-clock time pass, so OCR stops early enough to return what
-it has read: a page is not started when the pages so far say it would not finish in time; the
-pages left out are named in a warning. A page read with a mean confidence below
-rag.ocr.CONFIDENCE_FLOOR is named in a warning too (its text is kept: it is searchable, and its
-citations say it was read by OCR).
+killed when `limits.timeout_s + limits.ocr_timeout_s` of wall-clock time pass, so OCR stops
+early enough to return what it has read: a page is not started when the pages so far say it
+would not finish in time; the pages left out are named in a warning. A page read with a mean
+confidence below rag.ocr.CONFIDENCE_FLOOR is named in a warning too (its text is kept: it is
+searchable, and its citations say it was read by OCR).
 """
 
 from __future__ import annotations
@@ -38,10 +38,11 @@ class PageOcr:
 
     def __init__(self, limits: ParseLimits, *, started: float | None = None) -> None:
         begun = time.monotonic() if started is None else started
-        self._deadline = begun + limits.timeout_s * _BUDGET_SHARE
+        self._deadline = begun + (limits.timeout_s + limits.ocr_timeout_s) * _BUDGET_SHARE
         self._engine: OcrEngine | None = None
         self._unavailable = ""
         self._slowest = 0.0
+        self.seconds = 0.0  # spent in OCR so far (the engine's start-up and the reading)
         self.read_pages: list[int] = []  # pages whose text came from OCR
         self.confidence: dict[int, float] = {}
         self.empty: list[int] = []  # OCR ran and found no text
@@ -62,7 +63,9 @@ class PageOcr:
             return ""
         began = time.monotonic()
         page = engine.read(render())
-        self._slowest = max(self._slowest, time.monotonic() - began)
+        took = time.monotonic() - began
+        self._slowest = max(self._slowest, took)
+        self.seconds += took
         if not page.text.strip():
             self.empty.append(number)
             return ""
@@ -74,6 +77,7 @@ class PageOcr:
         if self._engine is None:
             from rag.ocr import OcrEngine, OcrUnavailable
 
+            began = time.monotonic()
             try:
                 self._engine = OcrEngine()
             except (OcrUnavailable, ImportError) as exc:
@@ -81,6 +85,8 @@ class PageOcr:
                     detail=str(exc).rstrip(".") or "import failed"
                 )
                 return None
+            finally:
+                self.seconds += time.monotonic() - began
         return self._engine
 
     @property
@@ -110,7 +116,7 @@ class PageOcr:
             out.append(
                 f"OCR ran out of time before {_pages(self.out_of_time)}, which "
                 f"{'are' if len(self.out_of_time) > 1 else 'is'} left out "
-                "(parse_timeout_s in settings)."
+                "(parse_ocr_timeout_s in settings)."
             )
         if self.not_read:
             out.append(f"{self._unavailable} Left out: {_pages(self.not_read)}.")

@@ -1,7 +1,8 @@
 """Every file of the shared evaluation set through extract(): one expected outcome per file.
 
 The set is ../shared/eval/docs (37 files, described in its MANIFEST.md). Each PDF and DOCX is
-parsed by the real worker process with the default limits; ok files are also chunked.
+parsed by the real worker process with the default limits; ok files are also chunked. The two
+scans without a text layer are read by the real OCR engine.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from rag.chunking import chunk_document
 from rag.extract import ExtractResult, extract
 from rag.limits import ParseLimits
-from rag.parsers.pdf import NEEDS_PASSWORD, SCANNED, WRONG_PASSWORD
+from rag.parsers.pdf import NEEDS_PASSWORD, WRONG_PASSWORD
 
 DOCS = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "docs"
 DAMAGED = "The file is damaged or incomplete and cannot be read"
@@ -68,8 +69,9 @@ EXPECTED: dict[str, Expect] = {
     "pdf/malformed/truncated_LIMEENERGYCO_60pct.pdf": Expect("rejected", reason=DAMAGED),
     "pdf/malformed/unreadablemetadata.pdf": Expect("rejected", reason=DAMAGED),
     "pdf/scanned/Seige_of_Vicksburg_Sample_OCR.pdf": Expect("ok", 6, contains="Vicksburg"),
-    "pdf/scanned/c02-22.pdf": Expect("rejected", reason=SCANNED),
-    "pdf/scanned/epson.pdf": Expect("rejected", reason=SCANNED),
+    # No text layer: read by OCR (rag.parsers.scan), every page marked ocr.
+    "pdf/scanned/c02-22.pdf": Expect("ok", 1, contains="tip-toeing along a path"),
+    "pdf/scanned/epson.pdf": Expect("ok", 1, contains="Optical character recognition"),
     "pdf/stress/many_pages_2000.pdf": Expect("ok", 2000),
     "pdf/text/GeoBase_NHNC1_Data_Model_UML_EN.pdf": Expect("ok", 19),
     "pdf/text/GeoTopo-komprimiert.pdf": Expect("ok", 117, contains="Topologische Räume"),
@@ -140,10 +142,15 @@ def test_owner_only_pdf_opens_whatever_password_is_given() -> None:
     assert result.outcome == "ok"
 
 
-def test_scans_are_rejected_mentioning_ocr() -> None:
+def test_scans_are_read_by_ocr_and_their_pages_say_so() -> None:
     for name in ("pdf/scanned/c02-22.pdf", "pdf/scanned/epson.pdf"):
-        reason = extract(DOCS / name).reason
-        assert "scanned" in reason and "OCR" in reason
+        result = extract(DOCS / name)
+        assert result.outcome == "ok", (result.reason, result.warnings)
+        assert result.parsed is not None
+        assert [p.ocr for p in result.parsed.pages] == [True]
+    # The hybrid scan has its own (invisible) text layer: it is used, and OCR is not.
+    hybrid = extract(DOCS / "pdf/scanned/Seige_of_Vicksburg_Sample_OCR.pdf")
+    assert hybrid.parsed is not None and not any(p.ocr for p in hybrid.parsed.pages)
 
 
 def test_a_worker_past_its_time_limit_is_killed() -> None:

@@ -113,15 +113,19 @@ def test_a_damaged_new_version_keeps_the_old_one(
     assert back.outcome == "unchanged" and back.reason == ""
 
 
-def test_password_and_scanned_pdfs_are_recorded_never_indexed_empty(
+def test_password_pdfs_are_recorded_never_indexed_empty_and_scans_are_read_by_ocr(
     index: WorkspaceIndex, matter: Path
 ) -> None:
     locked = index.ingest_file(matter / "libreoffice-writer-password.pdf")
     assert locked.outcome == "needs_password" and "password" in locked.reason.lower()
-    scanned = index.ingest_file(matter / "c02-22.pdf")
-    assert scanned.outcome == "rejected" and scanned.chunk_count == 0
-    assert {d.status for d in index.documents()} == {"needs_password", "rejected"}
+    assert {d.status for d in index.documents()} == {"needs_password"}
     assert index.store.count() == 0
+    # A scan without a text layer: read by OCR, indexed, searchable, its page marked as OCR'd.
+    scanned = index.ingest_file(matter / "c02-22.pdf")
+    assert scanned.outcome == "indexed" and scanned.chunk_count > 0, scanned.reason
+    hit = index.search("tip-toeing along a path amongst the trees to the widow's garden", k=1)[0]
+    assert hit.document_name == "c02-22.pdf" and hit.chunk.page == 1 and hit.chunk.ocr
+    assert "garden" in hit.chunk.text
     opened = index.ingest_file(matter / "libreoffice-writer-password.pdf", password="openpassword")
     assert opened.outcome in ("indexed", "indexed_with_warnings") and opened.chunk_count > 0
     assert opened.document_id == locked.document_id

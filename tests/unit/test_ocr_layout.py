@@ -69,12 +69,14 @@ def test_low_confidence_pages_are_named_and_kept() -> None:
 
 
 def test_pages_past_the_time_budget_are_left_out_and_named() -> None:
-    ocr = PageOcr(ParseLimits(timeout_s=0.001), started=0.0)  # long past its deadline
+    limits = ParseLimits(timeout_s=0.001, ocr_timeout_s=0.001)
+    ocr = PageOcr(limits, started=0.0)  # long past its deadline
     ocr._engine = ScriptedEngine([])  # type: ignore[assignment]
     assert [ocr.read(n, blank) for n in (1, 2, 3)] == ["", "", ""]
     assert ocr.out_of_time == [1, 2, 3]
     assert ocr.warnings() == [
-        "OCR ran out of time before pages 1-3, which are left out (parse_timeout_s in settings)."
+        "OCR ran out of time before pages 1-3, which are left out "
+        "(parse_ocr_timeout_s in settings)."
     ]
 
 
