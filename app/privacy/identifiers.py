@@ -256,10 +256,7 @@ _VERB_AFTER_NAME = (
     r"agreed|agrees|called|presented|attended|signed|saw|ran|drove|lives|lived|died|works|"
     r"worked|testified|confirmed|declined|asked|wants|wanted|came|went|emailed|phoned|wrote"
 )
-_BEFORE_VERB_RE = _lazy(
-    rf"(?P<name>{_TOKEN}(?:[ ](?:{_TOKEN}|{_PARTICLE_BEFORE_NAME})){{1,3}})"
-    rf"[ ](?:{_VERB_AFTER_NAME})\b"
-)
+_VERB_FOLLOWS = _lazy(rf"[ ](?:{_VERB_AFTER_NAME})\b")
 _NAME_FIELD_RE = _lazy(
     rf"(?i:\b(?:surname|family name|last name|maiden name|first name|given names?|forenames?|"
     rf"n[ée]e|also known as|aka)\b)[ \t:]+(?P<name>{_NAME_SEQ})"
@@ -325,7 +322,6 @@ _BORN_RE = _lazy(
     rf"\d{{1,3}}[ -]?(?:y/?o|yo|year-old|years? old|[MF]\b)|a minor|deceased|an individual)"
 )
 _AND_RE = _lazy(rf"[ \t]+(?:and|&)[ \t]+(?P<name>{_NAME_SEQ})")
-_LEXICON_RE = _lazy(rf"\b(?P<name>{_TOKEN}(?:[ ](?:{_INITIAL}|{_TOKEN})){{1,3}})")
 
 _RULES: tuple[tuple[_Lazy, int, _Need], ...] = (
     (_TITLE_RE, 4, "none"),
@@ -351,12 +347,9 @@ _RULES: tuple[tuple[_Lazy, int, _Need], ...] = (
     (_WEAK_RE, 3, "any"),
     (_BY_RE, 2, "any"),
     (_SIGNATURE_RE, 2, "any"),
-    (_LEXICON_RE, 2, "first"),
     (_SLASH_S_RE, 4, "none"),
     (_ROLE_LINE_RE, 3, "none"),
     (_ADDRESS_LINE_RE, 3, "none"),
-    (_PAIR_RE, 2, "pair"),
-    (_BEFORE_VERB_RE, 2, "plain"),
     (_NAME_FIELD_RE, 4, "none"),
 )
 
@@ -369,6 +362,14 @@ def _person_candidates(text: str) -> Iterator[tuple[int, int, int, _Need]]:
     for m in _IN_RE_AND.finditer(text):
         yield m.start("a"), m.end("a"), 4, "none"
         yield m.start("name"), m.end("name"), 4, "none"
+    # One scan of capitalised word runs serves three rules: a known given name first
+    # ("first"), a known surname last ("pair"), and any name-shaped run before a verb ("plain").
+    for m in _PAIR_RE.finditer(text):
+        start, end = m.start("name"), m.end("name")
+        yield start, end, 2, "first"
+        yield start, end, 2, "pair"
+        if _VERB_FOLLOWS.match(text, end):
+            yield start, end, 2, "plain"
     for m in _NICKNAME_RE.finditer(text):
         group = "name" if m.group("name") else "q"
         before = text[max(0, m.start() - 40) : m.start()]
