@@ -129,6 +129,11 @@ def test_a_saved_checklist_runs_row_by_row_and_exports_what_the_table_shows(
     rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8"))))
     assert rows[0][0].startswith("# Machine-made") and rows[1] == HEADER
     assert rows[2:] == cells
+    dialogs.save_targets.append(tmp_path / "out" / "review.html")
+    page = view.export("html")
+    assert page is not None and page.suffix == ".html"
+    html = page.read_text(encoding="utf-8")
+    assert html.count("<tr><td>") == 4 and "Enclave review: Due diligence (Matter)" in html
 
 
 def test_cancel_stops_after_the_current_answer_and_keeps_the_rows(
