@@ -6,7 +6,8 @@ temporary ENCLAVE_HOME (never the user's folders), checks the built-in model's s
 writes a synthetic two-page contract PDF (shipped as code, so every form of installation has it),
 indexes it through the real ingest path (the PDF is parsed in the worker process), asks a question
 the sample answers verbatim, and checks that the answer carries a verified citation whose quote is
-exactly the document's text. It also checks that the egress guard is installed and every telemetry
+exactly the document's text; and it reads a drawn page image by OCR (the engine and its
+models as installed). It also checks that the egress guard is installed and every telemetry
 switch is set, and that nothing tried to leave the machine during the run.
 
 Runs on the caller's thread; `progress(event, seconds)` is called on that thread before and after
@@ -263,6 +264,8 @@ def _stages(
     if not _ingest(enclave, ws, sample, report):
         return
     mark("ingested")
+    _ocr_one_page(enclave, home, report)
+    mark("ocr_done")
     answer = _ask(enclave, ws, report, mark)
     if answer is not None:
         _check_citations(enclave, ws, answer, report)
@@ -294,6 +297,28 @@ def _ingest(enclave: Enclave, ws: Workspace, sample: Path, report: SelfTestRepor
         else "the sample was not ingested"
     )
     return report.add("sample PDF parsed and indexed", ok, detail)
+
+
+OCR_SENTENCE = "Scanned page: the notice period is ninety days."
+
+
+def _ocr_one_page(enclave: Enclave, home: Path, report: SelfTestReport) -> bool:
+    """Draw a page image with a known sentence and read it through the parse worker's OCR (the
+    engine and its models as installed: in the bundle, those under _internal/rapidocr/)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from rag.extract import extract
+
+    page = Image.new("L", (1700, 600), 255)
+    ImageDraw.Draw(page).text((100, 200), OCR_SENTENCE, font=ImageFont.load_default(size=44))
+    path = home / "sample" / "scanned-page.png"
+    page.save(path)
+    result = extract(path, limits=enclave.parse_limits)
+    parsed = result.parsed
+    text = " ".join(parsed.text.split()) if parsed is not None else ""
+    ok = parsed is not None and parsed.pages[0].ocr and "ninety days" in text
+    detail = f"read: {text[:80]!r}" if parsed is not None else f"{result.outcome}: {result.reason}"
+    return report.add("a scanned page read by OCR", ok, detail)
 
 
 def _ask(

@@ -81,14 +81,15 @@ def test_entry_point_self_test_passes_with_the_real_stack(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     events = [x["event"] for x in lines]
-    assert events == ["start", "model_ready", "embedder_ready", "ingested", "first_token",
-                      "answered", "total", "report"]  # fmt: skip
+    assert events == ["start", "model_ready", "embedder_ready", "ingested", "ocr_done",
+                      "first_token", "answered", "total", "report"]  # fmt: skip
     report = lines[-1]
     assert report["ok"] is True and report["frozen"] is False, report["checks"]
     assert all(c["ok"] for c in report["checks"])
     names = {c["name"] for c in report["checks"]}
     assert {"egress guard active (loopback only)", "every telemetry switch off",
-            "nothing tried to leave this computer"} <= names  # fmt: skip
+            "nothing tried to leave this computer",
+            "a scanned page read by OCR"} <= names  # fmt: skip
     assert report["model_id"] == "smollm2-135m-instruct" and report["device"] == "CPU"
     cited = [c for c in report["citations"] if c["verified"] and SAMPLE_FACT in c["quote"]]
     assert cited and cited[0]["page"] == 2 and cited[0]["document"] == selftest.SAMPLE_NAME
