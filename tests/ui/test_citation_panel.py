@@ -3,12 +3,13 @@ an unverified citation highlights nothing."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtGui import QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QApplication
 
-from app.desktop.facade import Passage
+from app.desktop.facade import Citation, Passage
 from ui import theme
 from ui.citation_panel import CitationPanel, document_url
 from ui.workers import WorkerPool
@@ -58,3 +59,14 @@ def test_an_unverified_citation_highlights_nothing(qtbot: Any) -> None:
 def test_pdfs_open_at_their_page_other_files_plainly() -> None:
     assert document_url("/d/Lease.pdf", 3).toString() == "file:///d/Lease.pdf#page=3"
     assert document_url("/d/notes.txt", 3).toString() == "file:///d/notes.txt"
+
+
+def test_a_citation_on_a_page_read_by_ocr_says_so(qtbot: Any) -> None:
+    pool = WorkerPool()
+    panel = CitationPanel(pool, lambda ws: None)  # the passage look-up fails: only the label
+    qtbot.addWidget(panel)
+    cited = Citation(1, "fax.pdf", "/d/fax.pdf", 2, "apixaban 5 mg", 0, 13, "c1", True, True)
+    for citation, where in ((cited, "Page 2"), (replace(cited, ocr=True), "Page 2, read by OCR")):
+        panel.show_citation(None, citation)  # type: ignore[arg-type]
+        assert panel.where.text() == where
+        qtbot.waitUntil(lambda: not pool.busy(), timeout=5000)
