@@ -70,7 +70,8 @@ def in_process(home: Path, rounds: int) -> dict[str, Any]:
             assert isinstance(answer, ChatAnswer) and answer.stats is not None
             enclave.indexes.release(ws.id)  # as the server does between requests
             if i:  # the first one loads the models
-                runs.append({"tokens": answer.stats.completion_tokens, "seconds": seconds})
+                runs.append({"tokens": answer.stats.completion_tokens, "seconds": seconds,
+                             "model_seconds": round(answer.stats.seconds_total, 3)})  # fmt: skip
     return _summary(runs)
 
 
@@ -102,7 +103,8 @@ def start_server(home: Path) -> tuple[subprocess.Popen[str], str, str]:
     return proc, url, key
 
 
-def one_client(url: str, key: str) -> int:
+def one_client(url: str, key: str) -> tuple[int, float]:
+    """One streamed answer: (completion tokens, seconds ChatService.ask took in the server)."""
     import openai
 
     client = openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=900)
@@ -112,9 +114,9 @@ def one_client(url: str, key: str) -> int:
             stream=True, reasoning_effort="low",
         )
     )  # fmt: skip
-    usage = chunks[-1].usage
-    assert usage is not None and not chunks[-1].model_extra["enclave"]["not_found"]
-    return int(usage.completion_tokens)
+    usage, ext = chunks[-1].usage, chunks[-1].model_extra["enclave"]
+    assert usage is not None and not ext["not_found"]
+    return int(usage.completion_tokens), float(ext["seconds"])
 
 
 def served(home: Path, rounds: int) -> dict[str, Any]:
@@ -127,9 +129,13 @@ def served(home: Path, rounds: int) -> dict[str, Any]:
             for _ in range(rounds if n == 1 else max(1, rounds // 2)):
                 started = time.perf_counter()
                 with ThreadPoolExecutor(max_workers=n) as pool:
-                    tokens = list(pool.map(lambda _: one_client(url, key), range(n)))
-                runs.append({"tokens": sum(tokens), "seconds": time.perf_counter() - started,
-                             "per_client": tokens})  # fmt: skip
+                    answers = list(pool.map(lambda _: one_client(url, key), range(n)))
+                runs.append({
+                    "tokens": sum(t for t, _ in answers),
+                    "seconds": time.perf_counter() - started,
+                    "per_client_tokens": [t for t, _ in answers],
+                    "per_client_ask_seconds": [round(s, 3) for _, s in answers],
+                })  # fmt: skip
             out[str(n)] = _summary(runs)
         return out
     finally:

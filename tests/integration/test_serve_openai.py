@@ -34,7 +34,8 @@ from tests.integration.cli_helpers import REPO, enclave
 
 openai = pytest.importorskip("openai")
 
-pytestmark = pytest.mark.slow
+# Answers queue on one inference thread: on two shared, busy cores 8 of them take minutes.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 CONTRACT = """MASTER SERVICES AGREEMENT
 
@@ -71,7 +72,9 @@ class Served:
     lines: list[str] = field(default_factory=list)  # everything it printed (stdout and stderr)
 
     def client(self, key: str | None = None) -> Any:
-        return openai.OpenAI(base_url=self.url, api_key=key or self.key, max_retries=0, timeout=600)
+        return openai.OpenAI(
+            base_url=self.url, api_key=key or self.key, max_retries=0, timeout=1500
+        )
 
 
 def _reader(stream: Any, sink: list[str], lines: queue.Queue[str]) -> None:
