@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli.output import CliError, progress_line
-from app.library.ingest import FileOutcome, IngestProgress, IngestSummary, ingest_paths
+from app.cli.output import CliError
+from app.library.ingest import FileOutcome
 from app.library.names import display_name
 
 if TYPE_CHECKING:
@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--create", action="store_true", help="create the workspace if it is new")
     p.add_argument("--password", help="password for protected PDFs (applies to every file given)")
     p.add_argument("--json", action="store_true", help="one JSON line per file")
+    from app.cli.ingest import add_arguments
+
+    add_arguments(p)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("search", help="search a workspace's documents (no model needed)")
@@ -58,49 +61,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace, enclave: Enclave) -> int:
-    ws = enclave.workspaces.require(args.workspace, create=args.create)
-    index = writable_index(enclave, ws)
-    failed = 0
-    for event in ingest_paths(
-        index, args.paths, limits=enclave.parse_limits, password=args.password
-    ):
-        if isinstance(event, IngestProgress):
-            if not args.json:
-                progress_line(
-                    event.done,
-                    event.total,
-                    display_name(event.current.name),
-                    f"{event.pages_per_second:.1f} pages/s",
-                )
-        elif isinstance(event, FileOutcome):
-            rep = event.report
-            if rep.outcome in ("rejected", "needs_password"):
-                failed += 1
-            if args.json:
-                print(
-                    json.dumps(
-                        {
-                            "path": str(event.path),
-                            "document": rep.name,
-                            "outcome": rep.outcome,
-                            "chunks": rep.chunk_count,
-                            "pages": rep.pages,
-                            "reason": rep.reason,
-                            "warnings": rep.warnings,
-                        }
-                    ),
-                    flush=True,
-                )
-            else:
-                progress_line(None, None, "", "")
-                print(outcome_line(event))
-        elif isinstance(event, IngestSummary) and not args.json:
-            counts = ", ".join(f"{n} {OUTCOME_WORDS.get(k, k)}" for k, n in event.counts.items())
-            print(
-                f"\n{event.total} files in workspace '{ws.name}': {counts or 'nothing to do'}. "
-                f"{event.pages} pages, {event.chunks} chunks in {event.seconds:.1f} s."
-            )
-    return 1 if failed else 0
+    from app.cli.ingest import run_ingest  # progress, resume and --watch live there
+
+    return run_ingest(args, enclave)
 
 
 def writable_index(enclave: Enclave, ws: Workspace) -> DocumentIndex:

@@ -17,7 +17,7 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -239,9 +239,22 @@ def ingest_paths(
     password: str | None = None,
     cancel: CancelToken | None = None,
 ) -> Iterator[IngestEvent]:
+    yield from ingest_entries(
+        index, collect_entries(paths), limits=limits, password=password, cancel=cancel
+    )
+
+
+def ingest_entries(
+    index: DocumentIndex,
+    entries: Sequence[Entry],
+    *,
+    limits: ParseLimits,
+    password: str | None = None,
+    cancel: CancelToken | None = None,
+) -> Iterator[IngestEvent]:
+    """As ingest_paths, for entries already collected (a folder sync's changed files)."""
     from rag.index import IngestCancelled
 
-    entries = collect_entries(paths)
     started = time.perf_counter()
     counts: dict[str, int] = {}
     pages = chunks = 0
