@@ -183,7 +183,9 @@ def markdown(f: dict[str, Any]) -> str:
         + "\n".join(rows)
         + "\n\n"
         "CPU s: user + system seconds the process used (all threads) until its first result "
-        "or token, what the wall time approaches on an idle machine; the raw script used "
+        "or token: for `search` (one thread) what the wall time approaches on an idle machine; "
+        "llama.cpp's two threads count twice, and spin while they wait for a CPU under load, "
+        "so for `ask` it overstates; the raw script used "
         f"{f['raw_llama_cpu_s_to_first_token']:.2f} s. "
         f"Peak RSS of the largest child process: {f['peak_rss_mb_any_child']} MB. "
         f"{f['cpus']} cores; load average {f['load_average'][0]} before, "
