@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.library.ingest import Entry, IngestEvent, IngestSummary, collect_entries, ingest_entries
+from app.library.ingest import (
+    Entry,
+    FileOutcome,
+    IngestEvent,
+    IngestSummary,
+    collect_entries,
+    ingest_entries,
+)
 from models.types import CancelToken
 
 if TYPE_CHECKING:
@@ -82,18 +89,20 @@ class FolderSync:
         first = self.rounds == 0
         self.rounds += 1
         finished = True
+        reached: set[Path] = set()
         if todo or first:
             for event in ingest_entries(
                 self.index, todo, limits=self.limits, password=self.password, cancel=cancel
             ):
-                if isinstance(event, IngestSummary) and event.cancelled:
+                if isinstance(event, FileOutcome):
+                    reached.add(event.path)
+                elif isinstance(event, IngestSummary) and event.cancelled:
                     finished = False
                 yield event
         if not finished:  # what was not reached is tried again next round
-            done = {e.path for e in todo}
-            now = {p: s for p, s in now.items() if p not in done} | {
-                p: s for p, s in self.seen.items() if p in done
-            }
+            for entry in todo:
+                if entry.path not in reached:
+                    now.pop(entry.path)
         self.seen = now
         if finished:
             yield from self._remove_missing({s[0] for s in now.values() if s[0]})
