@@ -64,7 +64,7 @@ ninety (90) days' written notice to the other party.
 
 5. Payment. Buyer shall pay each invoice within forty-five (45) days of receipt.
 """
-LAW = "Which state's law governs the agreement?"
+LAW = "Which law governs the agreement?"
 NOTICE = "How much notice is needed to terminate for convenience?"
 CAP = "What is the cap on liability?"  # neither agreement has one
 CHECKLIST = [LAW, NOTICE, CAP]
