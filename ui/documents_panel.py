@@ -27,6 +27,7 @@ from app.desktop.facade import (
     CancelToken,
     DocumentRecord,
     FileOutcome,
+    FileRemoved,
     IngestProgress,
     IngestSummary,
     Workspace,
@@ -34,6 +35,7 @@ from app.desktop.facade import (
     ingest_paths,
     supported_suffixes,
 )
+from ui.folder_sync import FolderSyncControl
 from ui.list_models import OUTCOME_WORDS, document_model, record_table
 from ui.workers import Task, WorkerPool
 
@@ -89,6 +91,9 @@ class DocumentsPanel(QWidget):
         self._ingest_workspace: Workspace | None = None
         self._list_task: Task | None = None
         self.model = document_model()
+        self.sync = FolderSyncControl(pool, index_for, limits, dialogs)
+        self.sync.changed.connect(self._on_sync_change)
+        self.sync.message.connect(self.message)
         self._build()
         self._update_buttons()
 
@@ -164,6 +169,7 @@ class DocumentsPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(row1)
+        layout.addWidget(self.sync)
         layout.addWidget(self.progress_box)
         layout.addWidget(self.table, 1)
         layout.addLayout(row2)
@@ -188,6 +194,7 @@ class DocumentsPanel(QWidget):
 
     def set_workspace(self, workspace: Workspace | None) -> None:
         self.workspace = workspace
+        self.sync.set_workspace(workspace)
         self.model.set_items([])
         self.summary.setText("")
         self.refresh()
@@ -278,8 +285,10 @@ class DocumentsPanel(QWidget):
             self.ingest_finished.emit(event)
 
     def _show_outcome(self, outcome: FileOutcome) -> None:
-        if self._ingest_workspace != self.workspace:
-            return
+        if self._ingest_workspace == self.workspace:
+            self._put_record(outcome)
+
+    def _put_record(self, outcome: FileOutcome) -> None:
         rep = outcome.report
         items = self.model.items()
         existing = next((i for i, d in enumerate(items) if d.id == rep.document_id), None)
@@ -296,6 +305,13 @@ class DocumentsPanel(QWidget):
         else:
             items[existing] = replace(record, sha256=items[existing].sha256)
         self.model.set_items(items)
+
+    def _on_sync_change(self, event: object) -> None:  # GUI thread: the folder sync's changes
+        if isinstance(event, FileOutcome):
+            self._put_record(event)
+        elif isinstance(event, FileRemoved):
+            self.model.set_items([d for d in self.model.items() if d.id != event.document_id])
+        self.file_done.emit(event)
 
     def _on_ingest_failed(self, message: str) -> None:  # GUI thread
         task = self.ingest_task

@@ -35,6 +35,7 @@ from app.library.review import (
     run_checklist,
     write_table,
 )
+from app.library.sync import FileRemoved, FolderSync, SyncEvent, watch
 from app.library.workspaces import Workspace, WorkspaceError
 from app.privacy.egress import GUARD
 from models.types import CancelToken, ModelRecord
@@ -62,6 +63,7 @@ __all__ = [
     "EvidenceFound",
     "EvidenceQuote",
     "FileOutcome",
+    "FileRemoved",
     "FrontierRefused",
     "FrontierRequest",
     "FrontierRoute",
@@ -103,6 +105,7 @@ __all__ = [
     "run_review",
     "set_gpu_layers",
     "supported_suffixes",
+    "sync_folder",
     "text_file",
     "transcript",
     "warm_up",
@@ -506,3 +509,19 @@ def run_review(
     finally:
         if isinstance(rows, Generator):
             rows.close()
+
+
+# -- keeping a folder in sync ----------------------------------------------------------------
+def sync_folder(
+    index: DocumentIndex,
+    folder: Path,
+    *,
+    limits: ParseLimits,
+    cancel: CancelToken,
+    interval_s: float = 2.0,
+) -> Iterator[SyncEvent]:
+    """Slow (a worker thread, for as long as it runs): keep the workspace of `index` in sync with
+    `folder` until `cancel` is set: first everything in it (committed, unchanged files are
+    skipped), then every `interval_s` seconds the files added, changed, deleted or renamed.
+    Yields IngestProgress, FileOutcome, IngestSummary (the first round) and FileRemoved."""
+    return watch(FolderSync(index, [folder], limits=limits), interval_s=interval_s, cancel=cancel)
