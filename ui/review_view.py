@@ -150,7 +150,10 @@ class ReviewView(QWidget):
         self.saved = QComboBox()
         self.saved.setAccessibleName("Saved checklists")
         self.saved.setToolTip("The checklists saved in this workspace")
-        self.saved.setMinimumContentsLength(16)
+        self.saved.setMinimumContentsLength(6)
+        self.saved.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.saved.setPlaceholderText("No saved checklist")
         self.saved.activated.connect(lambda i: self.open_checklist(self.saved.itemText(i)))
         self.load_button = button(
@@ -166,7 +169,6 @@ class ReviewView(QWidget):
             self.delete_checklist,
         )  # fmt: skip
         top = QHBoxLayout()
-        top.addWidget(QLabel("Checklist"))
         top.addWidget(self.saved, 1)
         for b in (self.load_button, self.save_button, self.delete_button):
             top.addWidget(b)
@@ -204,13 +206,11 @@ class ReviewView(QWidget):
         menu.addAction("As CSV…", lambda: self.export("csv"))
         menu.addAction("As HTML…", lambda: self.export("html"))
         self.export_button.setMenu(menu)
-        actions = QHBoxLayout()
-        actions.addWidget(QLabel("Ask"))
-        actions.addWidget(self.every_document)
-        actions.addWidget(self.whole_workspace)
-        actions.addStretch(1)
-        for w in (self.run_button, self.cancel_button, self.export_button):
-            actions.addWidget(w)
+        scope_row = QHBoxLayout()
+        scope_row.addWidget(QLabel("Ask"))
+        scope_row.addWidget(self.every_document)
+        scope_row.addWidget(self.whole_workspace)
+        scope_row.addStretch(1)
 
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Review progress")
@@ -220,9 +220,10 @@ class ReviewView(QWidget):
         self.status = QLabel("")
         self.status.setAccessibleName("Review status")
         self.status.setWordWrap(True)
-        progress_row = QHBoxLayout()
+        progress_row = QHBoxLayout()  # narrow enough for the chat column's least width
         progress_row.addWidget(self.progress, 1)
-        progress_row.addWidget(self.status, 2)
+        for w in (self.run_button, self.cancel_button, self.export_button):
+            progress_row.addWidget(w)
 
         self.table = record_table(self.model, "Review table", word_wrap=True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -241,8 +242,9 @@ class ReviewView(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(top)
         layout.addWidget(self.editor)
-        layout.addLayout(actions)
+        layout.addLayout(scope_row)
         layout.addLayout(progress_row)
+        layout.addWidget(self.status)
         layout.addWidget(self.table, 1)
 
     # -- state ----------------------------------------------------------------------------
