@@ -26,6 +26,7 @@ from rag.sentences import sentence_spans
 from rag.types import Hit
 
 __all__ = [
+    "KIND_WORDS",
     "NOT_FOUND_BELOW",
     "AnswerType",
     "Evidence",
@@ -45,6 +46,13 @@ AnswerType = Literal[
     "duration", "date", "when", "money", "percent", "dose", "place", "party", "number", "any"
 ]
 Embed = Callable[[Sequence[str]], list[list[float]]]
+
+# What each kind of fact is called in a sentence a person reads.
+KIND_WORDS: dict[str, str] = {
+    "duration": "a period of time", "date": "a date", "when": "a date or a period",
+    "money": "an amount of money", "percent": "a percentage", "dose": "a dose with its unit",
+    "place": "a jurisdiction or place", "party": "a name", "number": "a number", "any": "it",
+}  # fmt: skip
 
 # Below this evidence score the documents are taken not to answer the question.
 NOT_FOUND_BELOW = 0.30

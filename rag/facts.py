@@ -33,7 +33,7 @@ __all__ = [
 
 @dataclass(frozen=True, order=True)
 class Atom:
-    kind: str  # number, duration, money, percent, date, dose, frequency, name, place
+    kind: str  # number, duration, money, percent, date, dose, frequency, name, place, code
     value: str  # normalised: "60", "60 day", "1000000 usd", "2008-03-20", "100 mg", "2/day"
 
     def __str__(self) -> str:
@@ -204,6 +204,26 @@ def _unit_atoms(text: str) -> set[Atom]:
             out.add(Atom("duration", f"{value} {_DURATION_UNITS[word.lower()]}"))
         elif word in _DOSE_UNITS or word.lower() in _DOSE_UNITS:
             out.add(Atom("dose", f"{value} {_DOSE_UNITS.get(word) or _DOSE_UNITS[word.lower()]}"))
+    return out
+
+
+# -- codes ---------------------------------------------------------------------------------------
+# Digits joined into one identifier: a phone number's groups (555-0143), a record or case
+# number (ACC-99120374, 1:23-cv-04417, K4471923), a section (2.4.1), a time (10:30). Their
+# digit runs are not amounts (_in_date_or_code), so each is checked whole, as written.
+_CODE_RE = re.compile(
+    r"(?<![\w.\-/:])(?=[\w.\-/:]*\d)"
+    r"(?:[A-Za-z]*\d[A-Za-z\d]*|[A-Za-z]+)(?:[.\-/:][A-Za-z\d]+)+(?![\w\-/:]|\.\w)"
+    r"|(?<![\w.\-/:])[A-Za-z]+\d[A-Za-z\d]*(?![\w\-/:]|\.\w)"
+)
+
+
+def _code_atoms(text: str) -> set[Atom]:
+    out = set()
+    for m in _CODE_RE.finditer(text):
+        code = m.group(0).rstrip(".")
+        if sum(c.isdigit() for c in code) >= 2 and not _DIGITS_RE.fullmatch(code):
+            out.add(Atom("code", code.lower()))
     return out
 
 
@@ -433,7 +453,9 @@ def _atoms_cached(text: str) -> frozenset[Atom]:
     frequencies, freq_spans = _frequency_atoms(text)
     # A date, or "every 6 hours", is one fact, not also loose numbers or a name ("BID").
     masked = _mask(text, spans + freq_spans)
-    return frozenset(dates | frequencies | _unit_atoms(masked) | _name_atoms(masked))
+    return frozenset(
+        dates | frequencies | _unit_atoms(masked) | _name_atoms(masked) | _code_atoms(masked)
+    )
 
 
 def atoms(text: str) -> frozenset[Atom]:
@@ -460,6 +482,8 @@ def missing_atoms(claim: str, source: str) -> list[Atom]:
             continue
         if atom.kind == "number" and atom.value in numbers:
             continue
+        if atom.kind == "code" and atom.value in source.lower():
+            continue  # written inside a longer token of the source
         if atom.kind in ("name", "place") and all(w in source_words for w in atom.value.split()):
             continue
         if atom.kind == "number" and _is_part_of_other(atom, claim):

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.chat.grounding import CheckedSentence, check_answer
-from rag.evidence import Evidence
+from rag.evidence import KIND_WORDS, AnswerType, Evidence, answer_type, type_matches
 from rag.types import Citation, Hit
 
 __all__ = ["Composed", "EvidenceQuote", "compose", "evidence_only", "several_answers"]
@@ -141,9 +141,12 @@ def compose(
     sources: Sequence[Hit],
     evidence: Sequence[Evidence],
     lines: Sequence[int | None],
+    question: str = "",
 ) -> Composed:
-    """Evidence first, then the model's supported sentences with renumbered markers."""
-    checked = check_answer(draft, sources)
+    """Evidence first, then the model's supported sentences with renumbered markers. When the
+    `question` asks for a kind of fact (a law, a date, a dose), a sentence that states none is
+    not an answer to it, however true: it is left out like an unsupported one."""
+    checked = [_answers_kind(c, answer_type(question)) for c in check_answer(draft, sources)]
     kept = [c for c in checked if c.supported and c.checkable]
     notices = [
         f"Left out of the answer: \u201c{_flat(_MARKER_RE.sub('', c.text)).strip()}\u201d "
@@ -185,6 +188,17 @@ def compose(
         text = f"{text[:-1]} [{n}]{text[-1]}" if text and text[-1] in ".!?" else f"{text} [{n}]"
         shown.append(text)
     return Composed(" ".join(shown), citations, quotes, notices, checked, False)
+
+
+def _answers_kind(sentence: CheckedSentence, wanted: AnswerType) -> CheckedSentence:
+    if wanted == "any" or not sentence.supported or not sentence.checkable:
+        return sentence
+    if type_matches(_MARKER_RE.sub(" ", sentence.text), wanted):
+        return sentence
+    return replace(
+        sentence, supported=False, support=None, window=None,
+        reason=f"it does not state {KIND_WORDS[wanted]}, which the question asks for",
+    )  # fmt: skip
 
 
 def several_answers(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from app.chat.errors import ChatError
 from rag.evidence import (
+    KIND_WORDS,
     NOT_FOUND_BELOW,
     Evidence,
     answer_type,
@@ -33,11 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Lookup", "look_up", "resolve_documents"]
 
-_KIND_WORDS = {
-    "duration": "a period of time", "date": "a date", "when": "a date or a period",
-    "money": "an amount of money", "percent": "a percentage", "dose": "a dose with its unit",
-    "place": "a jurisdiction or place", "party": "a name", "number": "a number", "any": "it",
-}  # fmt: skip
+_KIND_WORDS = KIND_WORDS
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
 EVIDENCE_DEPTH = 10  # passages searched for the evidence (the model reads the first k)

@@ -224,7 +224,7 @@ class ChatService:
         composed = (
             evidence_only(lookup.evidence, lookup.lines)
             if model_abstained
-            else compose(draft, lookup.sources, lookup.evidence, lookup.lines)
+            else compose(draft, lookup.sources, lookup.evidence, lookup.lines, question)
         )
         outcome = PassOutcome(  # an evidence-only answer owes nothing to the model's samples
             samples=len(result.samples),

@@ -29,6 +29,7 @@ from rag.evidence import NOT_FOUND_BELOW
 if TYPE_CHECKING:
     from app.chat.service import ChatService
     from app.library.workspaces import Workspace
+    from rag.evidence import Evidence
     from rag.index_types import DocumentIndex
     from rag.types import Hit
 
@@ -44,6 +45,15 @@ class Chosen:
     sources: list[Hit]  # to send, best first
     left_out: list[LeftOut] = field(default_factory=list)
     subject: People = field(default_factory=People)
+    # The evidence in the passages sent (best first) and its lines: the frontier's answer is
+    # checked against it like a local one (app.chat.answer.compose).
+    evidence: list[tuple[Evidence, int | None]] = field(default_factory=list)
+
+    def keeping(self, sources: list[Hit], left_out: list[LeftOut], subject: People) -> Chosen:
+        """The same choice narrowed to `sources`, with the evidence they still hold."""
+        ids = {h.chunk.id for h in sources}
+        kept = [(ev, line) for ev, line in self.evidence if ev.hit.chunk.id in ids]
+        return Chosen(sources, left_out, subject, kept)
 
 
 def choose_passages(
@@ -102,7 +112,13 @@ def _chosen(
     for doc in seen:
         if doc not in sent and names[doc] not in left_docs:
             left.append(LeftOut(names[doc], NOT_ANSWERING))
-    return Chosen(sources, left, subject)
+    ids = {h.chunk.id for h in sources}
+    evidence = [
+        (ev, line)
+        for ev, line in zip(lookup.evidence, lookup.lines, strict=True)
+        if ev.hit.chunk.id in ids and ev.score >= NOT_FOUND_BELOW
+    ]
+    return Chosen(sources, left, subject, evidence)
 
 
 def _one_subject(index: DocumentIndex, chosen: Chosen) -> Chosen:
@@ -127,7 +143,7 @@ def _one_subject(index: DocumentIndex, chosen: Chosen) -> Chosen:
             keep += hits
         else:
             left.append(LeftOut(hits[0].document_name, reason))
-    return Chosen(keep, left, subject)
+    return chosen.keeping(keep, left, subject)
 
 
 def passages_that_answer(lookup: Lookup) -> list[Hit]:

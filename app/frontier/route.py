@@ -24,19 +24,21 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.chat.prompting import user_turn
+from app.chat.answer import compose, evidence_only
+from app.chat.prompting import NOT_FOUND_TEXT, user_turn
 from app.chat.service import (
     AskOptions,
     ChatAnswer,
     ChatEvent,
     ChatService,
+    EvidenceFound,
     SourcesFound,
     Token,
 )
 from app.frontier.minimum import choose_passages
 from app.frontier.subject import SubjectCheckFailed
 from app.routing.router import Route
-from rag.citations import build_citations
+from rag.evidence import calibrated
 
 if TYPE_CHECKING:
     from app.frontier.gateway import FrontierGateway, FrontierOutcome
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from app.library.history import HistoryStore
     from app.library.workspaces import Workspace
     from models.types import CancelToken
+    from rag.evidence import Evidence
     from rag.index_types import DocumentIndex
     from rag.types import Hit
 
@@ -66,6 +69,8 @@ class PreparedQuestion:
     request: FrontierRequest
     sources: list[Hit] = field(repr=False)  # the retrieved sources, "Source N" = sources[N-1]
     conversation_id: str | None = None
+    # The evidence in the sources (best first) with its lines: the answer is checked against it.
+    evidence: list[tuple[Evidence, int | None]] = field(default_factory=list, repr=False)
 
 
 class FrontierRoute:
@@ -111,7 +116,9 @@ class FrontierRoute:
         except SubjectCheckFailed as exc:
             raise gateway.refused(workspace.id, "redaction_failed", str(exc)) from None
         request = gateway.prepare(question, chosen.sources, workspace.id, left_out=chosen.left_out)
-        return PreparedQuestion(workspace, question, request, chosen.sources, conversation_id)
+        return PreparedQuestion(
+            workspace, question, request, chosen.sources, conversation_id, chosen.evidence
+        )
 
     def send(
         self,
@@ -120,8 +127,9 @@ class FrontierRoute:
         *,
         cancel: CancelToken | None = None,
     ) -> Iterator[ChatEvent]:
-        """Send the reviewed request if `consent`; events as ChatService.ask: SourcesFound, Token
-        pieces (placeholders already restored), and last a stored ChatAnswer. When the remote
+        """Send the reviewed request if `consent`; events as ChatService.ask: SourcesFound,
+        EvidenceFound, Token pieces of the remote draft (placeholders already restored), and
+        last a stored ChatAnswer holding only what passed the fact check. When the remote
         answer is not had (no consent, 401, 429, timeout, no network, blocked), the local
         model answers instead and the answer's first notice says why."""
         started = time.perf_counter()
@@ -140,6 +148,12 @@ class FrontierRoute:
         worker = threading.Thread(target=call, name="enclave-frontier-call", daemon=True)
         worker.start()
         yield SourcesFound(prepared.sources)
+        if prepared.evidence:  # the documents' own words, before the remote model's
+            yield EvidenceFound(
+                evidence_only(
+                    [ev for ev, _ in prepared.evidence], [line for _, line in prepared.evidence]
+                ).evidence
+            )
         while isinstance(item := arrived.get(), Token):
             yield item
         worker.join()
@@ -169,8 +183,19 @@ class FrontierRoute:
     ) -> ChatAnswer:
         request = prepared.request
         sent = prepared.sources[: request.chunks_sent]
-        answer = frontier_markers_to_local(outcome.answer).strip()
-        citations = build_citations(answer, sent, prepared.question)
+        draft = frontier_markers_to_local(outcome.answer).strip()
+        # The same check as a local answer: evidence first, then only the sentences whose facts
+        # the cited passage states; nothing supported and no evidence: "not found".
+        sent_ids = {h.chunk.id for h in sent}
+        evidence = [(ev, line) for ev, line in prepared.evidence if ev.hit.chunk.id in sent_ids]
+        composed = compose(
+            draft, sent, [ev for ev, _ in evidence], [ln for _, ln in evidence], prepared.question
+        )
+        not_found = not composed.answer.strip()
+        parts = [calibrated(evidence[0][0].score)] if evidence else []
+        if composed.claim_support is not None and not composed.evidence_only:
+            parts.append(composed.claim_support)
+        confidence = None if not_found else round(min(parts), 2) if parts else None
         redactions = sum(request.redaction_counts.values())
         route = Route(
             request.endpoint.model,
@@ -179,7 +204,24 @@ class FrontierRoute:
                 f"sent with your approval to {request.destination}",
                 f"{redactions} identifier(s) redacted, {request.chunks_sent} source(s) sent",
             ),
+            confidence=confidence,
+            abstained=not_found,
         )
+        notices = [
+            f"Answered by the approved frontier model at {request.destination}; "
+            f"the request is in the audit ledger ({request.request_sha256[:12]}…).",
+            *composed.notices,
+        ]
+        if composed.evidence_only and composed.answer:
+            notices.append(
+                "The frontier model's own words did not pass the fact check, so only the "
+                "passage from your documents is shown."
+            )
+        if not_found:
+            notices.append(
+                "Nothing the frontier model wrote is stated by the passages sent, so it is "
+                "not shown."
+            )
         conversation_id = prepared.conversation_id
         if conversation_id is None:
             conversation_id = self._history.create_conversation(
@@ -189,10 +231,13 @@ class FrontierRoute:
             conversation_id, "user", prepared.question,
             meta={"sent": user_turn(prepared.question, sent)},
         )  # fmt: skip
-        return self._chat.record_answer(
-            conversation_id, prepared.question, answer, citations, route,
+        answer = self._chat.record_answer(
+            conversation_id, prepared.question,
+            NOT_FOUND_TEXT if not_found else composed.answer,
+            [] if not_found else composed.citations, route,
             f"frontier ({request.destination})", None, started,
-            not_found=False, sources=sent,
-            notices=[f"Answered by the approved frontier model at {request.destination}; "
-                     f"the request is in the audit ledger ({request.request_sha256[:12]}…)."],
+            not_found=not_found, sources=sent, notices=notices,
+            evidence=composed.evidence, evidence_only=composed.evidence_only,
         )  # fmt: skip
+        answer.draft = draft
+        return answer

@@ -492,7 +492,10 @@ def test_a_question_the_user_sends_is_answered_remotely_cited_and_stored(
     answer = events[-1]
     assert isinstance(answer, ChatAnswer)
     assert answer.route.tier == "frontier" and answer.route.model_id == "smollm2"
-    assert "".join(e.text for e in events if isinstance(e, Token)).strip() == answer.answer
+    # The remote draft streams (restored); the stored answer holds only what passed the check.
+    assert "".join(e.text for e in events if isinstance(e, Token)).strip() == answer.draft
+    assert all(c.supported for c in answer.citations)
+    assert answer.not_found or answer.citations
     assert "[PERSON_" not in answer.answer and answer.device.startswith("frontier (127.0.0.1:")
     sent = proxy.all_bytes_sent()
     for canary in CANARIES:
@@ -578,4 +581,47 @@ def test_a_question_about_one_patient_sends_nothing_of_the_other_two(
     for name in NOTES:  # file names never leave either
         assert name.encode() not in sent
     assert "[PERSON_" not in answer.answer
+    enclave.close()
+
+
+@pytest.mark.parametrize(
+    ("draft", "shown", "hidden"),
+    [
+        ("Her daughter is Karen Ellison-Moss [Source {n}].", "Karen Ellison-Moss", None),
+        ("Her daughter is Laura Bennett [Source {n}].", None, "Laura Bennett"),
+        ("Her daughter can be reached at (617) 555-0199 [Source {n}].", None, "555-0199"),
+    ],
+)
+def test_a_frontier_answer_is_fact_checked_like_a_local_one(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    real_embedder: Any,
+    draft: str,
+    shown: str | None,
+    hidden: str | None,
+) -> None:
+    """Answers written by hand as a remote model would write them: a sentence whose name or
+    number the cited passage does not state is never shown; the evidence stays."""
+    import time
+
+    from app.frontier.gateway import FrontierOutcome
+
+    enclave, ws = _enclave_with_documents(
+        tmp_path, monkeypatch, "http://127.0.0.1:9/v1", real_embedder
+    )
+    prepared = enclave.frontier.prepare(ws, QUESTION)
+    n = next(i for i, h in enumerate(prepared.sources, 1) if "daughter" in h.chunk.text)
+    outcome = FrontierOutcome("answered", draft.format(n=n))
+    answer = enclave.frontier._store_frontier_answer(prepared, outcome, time.perf_counter())
+    text = answer.answer
+    if shown is not None:
+        assert shown in text and not answer.evidence_only, text
+    if hidden is not None:
+        assert hidden not in text, text
+        assert any(hidden in notice for notice in answer.notices), answer.notices
+    # Whatever is shown cites the documents' own words.
+    assert answer.citations and all(c.supported for c in answer.citations)
+    for c in answer.citations:
+        assert any(c.quote in doc for doc in DOCUMENTS), c.quote
+    assert "daughter" in " ".join(q.quote for q in answer.evidence)
     enclave.close()

@@ -87,3 +87,20 @@ def test_negation(text: str, negated: bool) -> None:
 def test_negated_words_follow_the_cue() -> None:
     assert {"chest", "pain"} <= negated_words("The patient denies chest pain.")
     assert negated_words("including without limitation the fees") == set()
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "missing"),
+    [
+        # a phone number's last group, a record number, a case number, a section
+        ("Call (617) 555-0199.", "Call (617) 555-0143.", ["code:555-0199"]),
+        ("Call (617) 555-0143.", "Reach her at (617) 555-0143.", []),
+        ("The MRN is K4471923.", "MRN K4471932 on file.", ["code:k4471923"]),
+        ("See case 1:23-cv-04417.", "Case 1:23-cv-04471.", ["code:1:23-cv-04417", "number:4417"]),
+        ("Notice is under Section 2.4.1.", "Section 2.4.2 covers notice.", ["code:2.4.1"]),
+        ("Notice is under Section 2.4.1.", "Section 2.4.1 covers notice.", []),
+        ("The form 10-K was filed.", "It filed its annual report on form 10-K.", []),
+    ],
+)
+def test_identifiers_are_checked_whole(claim: str, source: str, missing: list[str]) -> None:
+    assert [str(a) for a in missing_atoms(claim, source)] == missing

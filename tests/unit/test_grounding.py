@@ -99,3 +99,28 @@ def test_numbers_run_without_gaps_and_never_repeat() -> None:
     numbers = [c.n for c in composed.citations]
     assert numbers == sorted(set(numbers)) == list(range(1, len(numbers) + 1))
     assert composed.answer.endswith("[3].") and all(c.supported for c in composed.citations)
+
+
+@pytest.mark.parametrize(
+    ("question", "draft", "shown"),
+    [
+        # True of the passage, but not what was asked: a party where a law is wanted.
+        ("Which state's law governs the agreement?", "Acme Corp. pays Beta LLC [1].", False),
+        ("Which state's law governs the agreement?", "It is governed by Delaware law [1].", True),
+        ("How much notice is needed to terminate for convenience?",
+         "Either party may terminate this Agreement for convenience [1].", False),
+        ("How much notice is needed to terminate for convenience?",
+         "Termination for convenience needs 60 days' notice [1].", True),
+    ],
+)  # fmt: skip
+def test_a_true_sentence_that_does_not_answer_the_kind_asked_is_not_shown(
+    question: str, draft: str, shown: bool
+) -> None:
+    from app.chat.answer import compose
+    from rag.evidence import choose_evidence
+
+    evidence = choose_evidence(question, [SOURCES[0]], None)
+    composed = compose(draft, [SOURCES[0]], evidence, [None] * len(evidence), question)
+    assert (not composed.evidence_only) is shown, composed.answer
+    if not shown:
+        assert any("which the question asks for" in n for n in composed.notices), composed.notices
