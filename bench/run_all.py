@@ -10,6 +10,7 @@ Each bench_<name>.py prints its table and writes bench/results/<name>.json and <
 from __future__ import annotations
 
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -59,10 +60,18 @@ def assemble() -> Path:
     extra = sorted(p for p in RESULTS.glob("*.md") if p not in known)
     for md in [*known, *extra]:
         if md.exists():
-            parts.append(md.read_text(encoding="utf-8").strip() + "\n")
+            parts.append(_one_section(md.read_text(encoding="utf-8").strip()) + "\n")
     out = BENCH / "RESULTS.md"
     out.write_text("\n".join(parts), encoding="utf-8")
     return out
+
+
+def _one_section(text: str) -> str:
+    """A results file is one section of RESULTS.md: a file headed "# Title" is moved one
+    heading level down ("## Title", its "## parts" become "### parts")."""
+    if not text.startswith("# "):
+        return text
+    return re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", text, flags=re.MULTILINE)
 
 
 def main(argv: list[str]) -> int:
