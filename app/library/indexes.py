@@ -41,8 +41,9 @@ class IndexHost(Protocol):
 def load_search_model() -> Embedder:
     """The built-in search model: ONNX Runtime when the install step made its ONNX file (no
     torch imported), else sentence-transformers. ENCLAVE_EMBEDDER_BACKEND=torch|onnx forces one."""
-    from rag.embedder import default_embedder_path, load_embedder
+    from rag.embedder import default_embedder_path
     from rag.onnx_embedder import installed_onnx_path
+    from rag.search_model import load_embedder
 
     backend = os.environ.get("ENCLAVE_EMBEDDER_BACKEND", "auto").strip().lower() or "auto"
     override = os.environ.get("ENCLAVE_EMBEDDER_ONNX", "").strip()

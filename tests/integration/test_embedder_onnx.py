@@ -124,7 +124,8 @@ def test_a_damaged_onnx_file_is_refused_in_one_sentence(tmp_path: Path, onnx_fil
 
 
 def test_without_the_onnx_file_the_pytorch_model_is_used(tmp_path: Path) -> None:
-    from rag.embedder import SentenceTransformerEmbedder, load_embedder
+    from rag.embedder import SentenceTransformerEmbedder
+    from rag.search_model import load_embedder
 
     with pytest.raises(EmbedderUnavailableError, match="not installed"):
         load_embedder(default_embedder_path(), tmp_path / "absent.onnx", backend="onnx")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.embedder import EmbedderUnavailableError, load_embedder
+from rag.embedder import EmbedderUnavailableError
 from rag.onnx_embedder import (
     OnnxEmbedder,
     OnnxRecord,
@@ -16,6 +16,7 @@ from rag.onnx_embedder import (
     record_path,
     verify_onnx_file,
 )
+from rag.search_model import load_embedder
 
 
 def test_an_unknown_back_end_is_refused_in_words(tmp_path: Path) -> None:
