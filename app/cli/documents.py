@@ -8,23 +8,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.cli.ingest import add_arguments, run_ingest
+from app.cli.ingest_shared import OUTCOME_WORDS
 from app.cli.output import CliError
-from app.library.ingest import FileOutcome
-from app.library.names import display_name
 
 if TYPE_CHECKING:
     from app.container import Enclave
     from app.library.workspaces import Workspace
     from rag.index_types import DocumentIndex
     from rag.types import Hit
-
-OUTCOME_WORDS = {
-    "indexed": "indexed",
-    "indexed_with_warnings": "indexed, with warnings",
-    "unchanged": "unchanged, already indexed",
-    "rejected": "rejected",
-    "needs_password": "needs a password",
-}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,8 +26,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--create", action="store_true", help="create the workspace if it is new")
     p.add_argument("--password", help="password for protected PDFs (applies to every file given)")
     p.add_argument("--json", action="store_true", help="one JSON line per file")
-    from app.cli.ingest import add_arguments
-
     add_arguments(p)
     p.set_defaults(func=cmd_ingest)
 
@@ -61,27 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace, enclave: Enclave) -> int:
-    from app.cli.ingest import run_ingest  # progress, resume and --watch live there
-
-    return run_ingest(args, enclave)
-
-
-def writable_index(enclave: Enclave, ws: Workspace) -> DocumentIndex:
-    """The workspace's index for writing. While another process holds the workspace (another
-    ingest, an answer being written), wait for it, saying so on stderr once."""
-    said: list[str] = []
-
-    def say(sentence: str) -> None:
-        if not said:
-            print(f"{sentence}; waiting for it (Ctrl-C to stop).", file=sys.stderr, flush=True)
-            said.append(sentence)
-
-    while True:
-        enclave.workspaces.wait_until_free(ws, say)
-        index = enclave.index(ws)
-        if not enclave.workspaces.serves_read_only(ws.id):
-            return index
-        enclave.indexes.release(ws.id)  # taken again in between: wait once more
+    return run_ingest(args, enclave)  # progress, resume and --watch live in app.cli.ingest
 
 
 def reading_index(enclave: Enclave, ws: Workspace) -> DocumentIndex:
@@ -92,23 +62,6 @@ def reading_index(enclave: Enclave, ws: Workspace) -> DocumentIndex:
         return enclave.index(ws)
     print(f"{busy}: searching the documents indexed so far, by their words.", file=sys.stderr)
     return enclave.workspaces.reader(ws)
-
-
-def outcome_line(event: FileOutcome) -> str:
-    """An ingest outcome as the terminal shows it; file names and reasons are escaped
-    (display_name) so that no name can reorder or hide what is printed."""
-    rep = event.report
-    shown = event.path.name
-    name = display_name(shown)
-    if rep.name and rep.name != shown:  # a link, added as the file it points to
-        name += f" (as {display_name(rep.name)})"
-    detail = f"{rep.pages} pages, {rep.chunk_count} chunks" if rep.chunk_count else ""
-    why = display_name(rep.reason or "; ".join(rep.warnings))
-    return (
-        f"{OUTCOME_WORDS.get(rep.outcome, rep.outcome):>26}  {name}"
-        + (f"  ({detail})" if detail else "")
-        + (f"\n{'':>28}{why}" if why else "")
-    )
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:

@@ -14,8 +14,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from app.cli.documents import OUTCOME_WORDS, outcome_line, writable_index
 from app.cli.ingest_progress import ProgressLine
+from app.cli.ingest_shared import OUTCOME_WORDS, outcome_line, writable_index
 from app.library.ingest import FileOutcome, IngestProgress, IngestSummary, ingest_paths
 from app.library.names import display_name
 from app.library.sync import FileRemoved, FolderSync, SyncEvent, watch
