@@ -38,6 +38,7 @@ __all__ = [
     "choose_evidence",
     "pick",
     "score_candidates",
+    "topic_terms",
     "type_matches",
     "typed_facts",
 ]
@@ -229,6 +230,11 @@ def _terms(text: str) -> list[str]:
             if part and part.lower() not in _STOP:
                 out.append(_stem(part))
     return out
+
+
+def topic_terms(text: str) -> set[str]:
+    """The word stems of `text` that say what it is about (not "what", "the", "mention")."""
+    return {t for t in _terms(text) if t not in _GENERIC}
 
 
 def _cosine(a: Sequence[float], b: Sequence[float]) -> float:

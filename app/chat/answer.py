@@ -22,7 +22,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.chat.grounding import CheckedSentence, check_answer
-from rag.evidence import KIND_WORDS, AnswerType, Evidence, answer_type, type_matches
+from rag.evidence import (
+    KIND_WORDS,
+    AnswerType,
+    Evidence,
+    answer_type,
+    topic_terms,
+    type_matches,
+)
 from rag.types import Citation, Hit
 
 __all__ = ["Composed", "EvidenceQuote", "compose", "evidence_only", "several_answers"]
@@ -147,6 +154,8 @@ def compose(
     `question` asks for a kind of fact (a law, a date, a dose), a sentence that states none is
     not an answer to it, however true: it is left out like an unsupported one."""
     checked = [_answers_kind(c, answer_type(question)) for c in check_answer(draft, sources)]
+    if question:
+        checked = _on_the_question(checked, question, sources, evidence)
     kept = [c for c in checked if c.supported and c.checkable]
     notices = [
         f"Left out of the answer: \u201c{_flat(_MARKER_RE.sub('', c.text)).strip()}\u201d "
@@ -188,6 +197,42 @@ def compose(
         text = f"{text[:-1]} [{n}]{text[-1]}" if text and text[-1] in ".!?" else f"{text} [{n}]"
         shown.append(text)
     return Composed(" ".join(shown), citations, quotes, notices, checked, False)
+
+
+def _on_the_question(
+    checked: list[CheckedSentence],
+    question: str,
+    sources: Sequence[Hit],
+    evidence: Sequence[Evidence],
+) -> list[CheckedSentence]:
+    """Supported sentences that do not answer the question are padding, however true: a
+    sentence stays when the passage sentence holding it is (or overlaps) the evidence, or when
+    it is about what the question asks (shares a word of its topic). A sentence said twice is
+    shown once."""
+    topic = topic_terms(question)
+    seen: set[str] = set()
+    out = []
+    for c in checked:
+        if not (c.supported and c.checkable) or c.support is None or c.window is None:
+            out.append(c)
+            continue
+        key = " ".join(_MARKER_RE.sub(" ", c.text).lower().split())
+        if key in seen:
+            continue  # the same sentence again: dropped without a notice
+        seen.add(key)
+        hit = sources[c.support - 1]
+        start, end = c.window
+        on_evidence = any(
+            ev.hit.chunk.id == hit.chunk.id and ev.start < end and start < ev.end for ev in evidence
+        )
+        if on_evidence or topic & topic_terms(_MARKER_RE.sub(" ", c.text)):
+            out.append(c)
+        else:
+            out.append(
+                replace(c, supported=False, support=None, window=None,
+                        reason="it does not answer the question")
+            )  # fmt: skip
+    return out
 
 
 def _answers_kind(sentence: CheckedSentence, wanted: AnswerType) -> CheckedSentence:

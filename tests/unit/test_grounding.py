@@ -124,3 +124,26 @@ def test_a_true_sentence_that_does_not_answer_the_kind_asked_is_not_shown(
     assert (not composed.evidence_only) is shown, composed.answer
     if not shown:
         assert any("which the question asks for" in n for n in composed.notices), composed.notices
+
+
+def test_true_sentences_that_do_not_answer_are_padding_and_a_repeat_is_shown_once() -> None:
+    """A small model copies the note: every sentence verbatim, none about the question."""
+    from app.chat.answer import compose
+    from rag.evidence import choose_evidence
+
+    note = (
+        "IMPRESSION: Bladder cancer.\n"
+        "LABORATORY EXAM: Creatinine of 2.38 with BUN of 42.\n"
+        "PLAN: The patient will undergo a completion TURBT on 03/20/08.\n"
+    )
+    source = _hit(note, 1)
+    question = "What was his creatinine?"
+    evidence = choose_evidence(question, [source], None)
+    draft = (
+        "His creatinine was 2.38 [1]. The patient will undergo a completion TURBT on 03/20/08 "
+        "[1]. His creatinine was 2.38 [1]."
+    )
+    composed = compose(draft, [source], evidence, [None] * len(evidence), question)
+    assert composed.answer.count("2.38") == 1, composed.answer
+    assert "TURBT" not in composed.answer
+    assert any("does not answer the question" in n for n in composed.notices)
