@@ -131,7 +131,7 @@ def _handler(proxy: RecordingProxy) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(payload)
                 exchange.status, exchange.response = proxy.force_status, payload
                 return
-            upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=120)
+            upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=600)
             forward = {k: v for k, v in self.headers.items() if k.lower() != "host"}
             upstream.request("POST", self.path, body=body, headers=forward)
             reply = upstream.getresponse()
@@ -166,7 +166,7 @@ def proxy(proxy_server: RecordingProxy) -> RecordingProxy:
 
 
 # -- the app side -----------------------------------------------------------------------------
-def _write_policy(path: Path, base_url: str, timeout_s: float = 120) -> None:
+def _write_policy(path: Path, base_url: str, timeout_s: float = 600) -> None:
     path.write_text(
         json.dumps(
             {
@@ -187,7 +187,7 @@ def _write_policy(path: Path, base_url: str, timeout_s: float = 120) -> None:
 
 def _service(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base_url: str, *, key: str = API_KEY,
-    timeout_s: float = 120,
+    timeout_s: float = 600,
 ) -> FrontierGateway:  # fmt: skip
     policy_file = tmp_path / "policy.json"
     _write_policy(policy_file, base_url, timeout_s)
