@@ -15,6 +15,7 @@ import http.client
 import json
 import logging
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -399,8 +400,11 @@ def test_ledger_records_the_call_and_detects_an_edited_line(
     refused = [e for e in entries if e.get("kind") == "egress" and not e["allowed"]]
     assert any(e["destination"].startswith("203.0.113.10") for e in refused)
     raw = ledger.path.read_text(encoding="utf-8")
+    # Ids, counts and hashes only. A hex digest can hold "617" by chance, so digests are taken
+    # out before the canaries are looked for.
+    without_digests = re.sub(r"\b[0-9a-f]{12,64}\b", "<digest>", raw)
     for canary in CANARIES:
-        assert canary not in raw  # ids, counts and hashes only
+        assert canary not in without_digests
     assert ledger.verify().ok
 
     args = type("Args", (), {"verify": True, "json": True, "limit": 0})()

@@ -124,7 +124,10 @@ def test_think_harder_runs_n_samples_sharing_one_prompt(enclave: Enclave) -> Non
     route = answer.route
     assert (route.tier, route.samples, route.choice) == ("verify", 5, "think_harder")
     assert [e.n for e in events if isinstance(e, SampleDone)] == [1, 2, 3, 4, 5]
-    assert route.agreement is not None and 0.2 <= route.agreement <= 1.0
+    if answer.evidence_only:  # no sentence of the samples passed: the answer owes them nothing
+        assert route.agreement is None
+    else:
+        assert route.agreement is not None and 0.2 <= route.agreement <= 1.0
     assert route.confidence is not None
     st = answer.stats
     assert st is not None
