@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -46,26 +45,11 @@ PAGES = [  # (file, 1-based pages): one-column, tables, and two-column layouts
 ONE_COLUMN = {"pdflatex-4-pages.pdf", "pdflatex-outline.pdf", "GeoBase_NHNC1_Data_Model_UML_EN.pdf"}
 
 
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance, one numpy row per character of `a` (insertions via a running minimum)."""
-    import numpy as np
-
-    if not a or not b:
-        return max(len(a), len(b))
-    codes = np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)
-    steps = np.arange(len(b) + 1)
-    row = steps.copy()
-    for i, ch in enumerate(a, start=1):
-        best = np.empty(len(b) + 1, dtype=np.int64)
-        best[0] = i
-        best[1:] = np.minimum(row[1:] + 1, row[:-1] + (codes != ord(ch)))
-        row = np.minimum.accumulate(best - steps) + steps
-    return int(row[-1])
-
-
 def char_accuracy(ocr: str, reference: str) -> float:
-    ocr, reference = (re.sub(r"\s+", " ", t).strip() for t in (ocr, reference))
-    return 1 - levenshtein(ocr, reference) / max(1, len(reference))
+    """The tests' measure (tests/integration/ocr_pages.py), so bench and test agree."""
+    from tests.integration.ocr_pages import char_accuracy as measure
+
+    return measure(ocr, reference)
 
 
 def rendered_pages(dpi: float) -> list[tuple[str, str, Any]]:

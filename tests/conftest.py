@@ -36,12 +36,10 @@ def enclave_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     recorder = GUARD.recorder
     yield home
     GUARD.recorder = recorder
-    if GUARD.open_allowances:  # a test that failed with a connection open (say, a shared
-        # workspace's Chroma server): close it here, or every later test sees "Sending now"
-        warnings.warn(f"a test left {GUARD.open_allowances} egress allowance(s) open", stacklevel=1)
-        with GUARD._lock:
-            GUARD._allowed.clear()
-            GUARD._resolved.clear()
+    # A test that failed with a connection open (say, a shared workspace's Chroma server):
+    # close it here, or every later test sees "Sending now".
+    if leaked := GUARD.close_allowances():
+        warnings.warn(f"a test left {leaked} egress allowance(s) open", stacklevel=1)
 
 
 @pytest.fixture(scope="session")

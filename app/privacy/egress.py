@@ -171,6 +171,15 @@ class _Guard:
         with self._lock:
             return sum(self._allowed.values())
 
+    def close_allowances(self) -> int:
+        """Close every open allowance (for a test harness after a test that failed with one
+        open); returns how many there were."""
+        with self._lock:
+            count = sum(self._allowed.values())
+            self._allowed.clear()
+            self._resolved.clear()
+            return count
+
 
 GUARD = _Guard()
 
