@@ -94,10 +94,42 @@ class Postgres:
         return password
 
 
+@dataclass(frozen=True)
+class Certificates:
+    """A throwaway CA and a server certificate it signed (for localhost and 127.0.0.1)."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def make_certificates(folder: Path, name: str = "Enclave test CA") -> Certificates:
+    """A new CA (its key is thrown away with `folder`) and a server key and certificate signed
+    by it, made with the openssl command."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ca, ca_key = folder / "ca.pem", folder / "ca.key"
+    cert, key, csr = folder / "server.pem", folder / "server.key", folder / "server.csr"
+    ext = folder / "san.cnf"
+    ext.write_text("subjectAltName = DNS:localhost, IP:127.0.0.1\n")
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+             f"/CN={name}", "-keyout", str(ca_key), "-out", str(ca))  # fmt: skip
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout",
+             str(key), "-out", str(csr))  # fmt: skip
+    _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+             "-CAcreateserial", "-days", "2", "-extfile", str(ext), "-out", str(cert))  # fmt: skip
+    key.chmod(0o600)
+    return Certificates(ca, cert, key)
+
+
 @contextlib.contextmanager
-def postgres(trusted: tuple[str, ...] = ()) -> Iterator[Postgres]:
+def postgres(trusted: tuple[str, ...] = (), tls: Certificates | None = None) -> Iterator[Postgres]:
     """A fresh server; the LOGIN roles in `trusted` may log in from loopback without a
-    password (for CLI tests, where there is no OS keyring to hold one)."""
+    password (for CLI tests, where there is no OS keyring to hold one). With `tls` the server
+    runs with ssl=on and that certificate (and still accepts plain loopback logins)."""
     from rag.pg_schema import SCHEMA_SQL
 
     folder = Path(tempfile.mkdtemp(prefix="enclave-pg-"))
@@ -119,6 +151,13 @@ def postgres(trusted: tuple[str, ...] = ()) -> Iterator[Postgres]:
     trust = "".join(f"host all {user} 127.0.0.1/32 trust\n" for user in trusted)
     hba.write_text(trust + hba.read_text())
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    if tls is not None:
+        for name, source in (("server.pem", tls.cert), ("server.key", tls.key)):
+            shutil.copy(source, data / name)
+            (data / name).chmod(0o600)
+            if os.geteuid() == 0:
+                shutil.chown(data / name, "postgres")
+        options += " -c ssl=on -c ssl_cert_file=server.pem -c ssl_key_file=server.key"
     subprocess.run(
         [*prefix, pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w",
          "start"],

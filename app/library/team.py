@@ -117,7 +117,9 @@ class TeamWorkspaces:
         try:
             return psycopg.connect(**params)
         except psycopg.OperationalError as exc:
-            raise TeamUnavailable(_db_sentence(pg.destination, self.user, exc)) from None
+            raise TeamUnavailable(
+                _db_sentence(pg.destination, self.user, exc, pg.ca_file)
+            ) from None
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         conn = self.connect()
@@ -262,8 +264,30 @@ def collection_for(workspace_id: str) -> str:
     return f"enclave-{workspace_id}"
 
 
-def _db_sentence(destination: str, user: str, exc: Exception) -> str:
+def _db_sentence(destination: str, user: str, exc: Exception, ca_file: str | None = None) -> str:
     detail = str(exc).lower()
+    if "certificate verify failed" in detail or "certificate is not yet valid" in detail:
+        trust = f"the CA in {ca_file}" if ca_file else "this computer's trusted CAs"
+        return (
+            f"The team database {destination} presented a certificate that {trust} does not "
+            "vouch for, so Enclave did not connect; ask your administrator for the right "
+            "team.postgres.ca_file."
+        )
+    if "does not match host name" in detail:
+        return (
+            f"The team database {destination} presented a certificate for another host name, "
+            "so Enclave did not connect; the policy must name the host its certificate names."
+        )
+    if "root certificate file" in detail:
+        return (
+            f"The team database {destination} needs its certificate checked and no CA is given; "
+            "set team.postgres.ca_file in the policy to the organisation's CA (PEM)."
+        )
+    if "server does not support ssl" in detail:
+        return (
+            f"The team database {destination} does not offer TLS and the policy requires it; "
+            "ask your administrator to turn ssl on in PostgreSQL."
+        )
     if "password" in detail or "authentication" in detail or "role" in detail:
         return (
             f"The team database {destination} refused the login {user!r}: check the password "
