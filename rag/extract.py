@@ -4,7 +4,10 @@
 and images are parsed in a separate worker process (rag.parse_worker) limited in time, memory
 and CPU, so a damaged or hostile file cannot crash or hang the app: a worker that runs past
 `limits.timeout_s` (plus `ocr_timeout_s` for PDFs and images) is killed. (HTML goes there
-too: html.parser has had quadratic cases on malformed markup, e.g. CVE-2025-6069.) Scanned
+too: html.parser has had quadratic cases on malformed markup, e.g. CVE-2025-6069.) One process
+still reads one file, but it is started ahead: rag.worker_pool keeps one spare worker waiting,
+hands it the next file and starts the next spare at once, so the start overlaps this file's
+parse and embedding. Scanned
 PDF pages and images (PNG, JPEG, TIFF) are read by OCR in that worker. TXT and MD are decoded
 in-process, bounded by the file-size and character limits. Every rejection carries a reason a
 person understands; "ok" always comes with text that has at least one non-space character, so
@@ -33,6 +36,7 @@ from typing import Any, Literal
 from rag.limits import ParseLimits
 from rag.parsers import NO_TEXT, ParseRejected, damaged, format_mb
 from rag.types import Page, ParsedDocument
+from rag.worker_pool import SpareWorker
 
 ExtractOutcome = Literal["ok", "ok_with_warnings", "rejected", "needs_password"]
 
@@ -221,20 +225,27 @@ def worker_command() -> list[str]:
     return [sys.executable, "-m", "rag.parse_worker"]
 
 
+_WORKERS = SpareWorker(lambda: worker_command(), _PACKAGE_ROOT)
+
+
+def close_workers() -> None:
+    """Stop the spare parse worker (rag.worker_pool); the next file starts workers again.
+    Called at exit anyway; a spare also exits by itself when this process dies."""
+    _WORKERS.close()
+
+
+def spare_worker() -> subprocess.Popen[bytes] | None:
+    """The spare parse worker waiting for the next file, or None (tests, diagnostics)."""
+    return _WORKERS.spare
+
+
 def _parse_in_worker(
     kind: str, path: Path, password: str | None, limits: ParseLimits
 ) -> ParsedDocument:
     request = {"kind": kind, "path": str(path), "password": password, "limits": limits.to_dict()}
     payload = json.dumps(request).encode("utf-8")
     try:
-        proc = subprocess.Popen(
-            worker_command(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=_PACKAGE_ROOT,
-            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
-        )
+        proc = _WORKERS.take()
     except OSError as exc:
         raise ParseRejected(
             f"Enclave could not start its document reader ({exc.strerror or exc}); "

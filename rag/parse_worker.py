@@ -1,13 +1,18 @@
 """The parse worker: a short-lived process that parses one PDF, DOCX, HTML or image file under
 limits (scanned pages and images are read by OCR here, rag.parsers.scan).
 
-Started by rag.extract as `python -m rag.parse_worker` (one process per file). Protocol:
+Started by rag.extract as `python -m rag.parse_worker` (one process per file), ahead of the
+file it will read (rag.worker_pool keeps one spare started): the worker starts Python, imports
+its parsers (`PRELOAD`), and only then blocks reading its request. Protocol:
 - stdin: one JSON object {"kind": "pdf"|"docx"|"html"|"image", "path": str, "password": str|null,
-  "limits": ParseLimits.to_dict()}. The password travels here, never on the command line.
+  "limits": ParseLimits.to_dict()}, up to end of file. The password travels here, never on the
+  command line. An empty stdin (a spare whose parent discarded it or died) ends the worker
+  at once, with no output.
 - stdout: one JSON object, the result (see `run`). Native libraries that print are moved to
   stderr first, so nothing but the result ever reaches stdout.
-The worker limits itself before it imports a parser: address space (RLIMIT_AS, memory_mb) and
-CPU time (RLIMIT_CPU, timeout_s + ocr_timeout_s + 1) on POSIX. Setting the limits here, not in
+The worker limits itself after it has read the request and before it opens the file: address
+space (RLIMIT_AS, memory_mb) and CPU time (RLIMIT_CPU: the CPU seconds spent starting, plus
+timeout_s + ocr_timeout_s + 1) on POSIX. Setting the limits here, not in
 a `preexec_fn`, keeps process creation safe in the app, which has other threads running.
 The worker is single-threaded; the parent kills it when timeout_s (plus ocr_timeout_s for a PDF
 or an image) of wall-clock time pass, and the worker stops itself when its time outside OCR
@@ -30,6 +35,19 @@ from rag.limits import ParseLimits
 _MB = 1024 * 1024
 _MEMORY_HEADROOM = 0.9  # stop cleanly when the address space reaches 90% of the limit
 _CHECK_EVERY_PAGES = 8  # RLIMIT_AS is the hard stop; this check only makes the stop clean
+# Imported while the worker waits for its request; why these (and not OCR): rag.worker_pool.
+PRELOAD: tuple[str, ...] = (
+    "rag.extract",
+    "rag.parsers",
+    "rag.parsers.scan",
+    "rag.parsers.pdf",
+    "rag.parsers.docx",
+    "rag.parsers.html",
+    "rag.parsers.image",
+    "pypdfium2",
+    "docx",
+    "lxml.etree",
+)
 TOO_NESTED = (
     "The file is nested more deeply than Enclave reads safely (elements within each other "
     "thousands of levels deep), so it was not read."
@@ -66,7 +84,9 @@ def apply_limits(limits: ParseLimits) -> None:
             break
         except (ValueError, OSError):  # macOS refuses RLIMIT_AS: try RLIMIT_DATA
             continue
-    cpu = math.ceil(limits.timeout_s + limits.ocr_timeout_s) + 1
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    started = used.ru_utime + used.ru_stime  # starting Python and importing the parsers
+    cpu = math.ceil(started + limits.timeout_s + limits.ocr_timeout_s) + 1
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
 
@@ -142,12 +162,29 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def preload() -> None:
+    """Import the parsers before the request comes (`PRELOAD`); one that fails to import fails
+    again, and is reported, when a file needs it."""
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:  # reported by the parse that needs it
+            continue
+
+
 def main() -> int:
     result_fd = os.dup(1)
     os.dup2(2, 1)  # anything a native library prints goes to stderr, not into the result
     sys.stdout = sys.stderr
+    preload()
+    raw = sys.stdin.buffer.read()  # a spare waits here until it is given a file
+    if not raw.strip():  # discarded, or its parent is gone: nothing to read, nobody to answer
+        os.close(result_fd)
+        return 0
     try:
-        request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+        request = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         result: dict[str, Any] = {"status": "error", "detail": f"bad request: {exc}"}
     else:
