@@ -29,7 +29,7 @@ from rag.manifest import (
     _sentence,
     now_iso,
 )
-from rag.pg_lexical import bm25_sql, query_phrases
+from rag.pg_lexical import Bm25, query_phrases
 from rag.types import Chunk, Outcome, Page
 from rag.word_tokens import WordTokenizer
 
@@ -306,16 +306,18 @@ class PgManifest:
             terms: list[str] = []
             chunk_rids: list[int] = []
             positions: list[str] = []
+            lengths: list[int] = []
             for ch, tok in zip(chunks, tokens, strict=True):
                 for term, where in tok.positions.items():
                     terms.append(term)
                     chunk_rids.append(rids[ch.id])
                     positions.append("{" + ",".join(map(str, where)) + "}")
+                    lengths.append(tok.count)
             c.execute(
-                "INSERT INTO enclave.postings(workspace_id, term, chunk_rid, positions) "
-                "SELECT %s, u.t, u.r, u.p::int[] FROM unnest(%s::text[], %s::bigint[], "
-                "%s::text[]) AS u(t, r, p)",
-                (ws, terms, chunk_rids, positions),
+                "INSERT INTO enclave.postings(workspace_id, term, chunk_rid, positions, tf, "
+                "ntokens) SELECT %s, u.t, u.r, u.p::int[], cardinality(u.p::int[]), u.n "
+                "FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::int[]) AS u(t, r, p, n)",
+                (ws, terms, chunk_rids, positions, lengths),
             )
         if text is not None:
             c.execute(
@@ -492,8 +494,14 @@ class PgManifest:
         phrases = query_phrases(query, self._tokenizer)
         if not phrases:
             return []
-        sql, params = bm25_sql(self.workspace_id, phrases, n, documents)
-        return [(r[0], float(r[1])) for r in self._read(sql, params)]
+        with self._lock, self._guard(), self._conn.transaction():
+            # one snapshot for the statistics, the candidates and their scores
+            self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+            def read(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+                return [tuple(r) for r in self._conn.execute(sql, params).fetchall()]
+
+            return Bm25(read, self.workspace_id).top(phrases, n, documents)
 
     # -- text -------------------------------------------------------------------------------
     def document_text(self, doc_id: str) -> str | None:

@@ -16,7 +16,7 @@ SCHEMA_SQL is idempotent: run it again after an upgrade. `enclave workspaces tea
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 USER_ROLE = "enclave_user"
 
 SCHEMA_SQL = """
@@ -30,7 +30,8 @@ REVOKE ALL ON SCHEMA enclave FROM PUBLIC;
 GRANT USAGE ON SCHEMA enclave TO enclave_user;
 
 CREATE TABLE IF NOT EXISTS enclave.meta(key text PRIMARY KEY, value text NOT NULL);
-INSERT INTO enclave.meta VALUES ('schema_version', '1') ON CONFLICT (key) DO NOTHING;
+INSERT INTO enclave.meta VALUES ('schema_version', '2')
+  ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 
 CREATE TABLE IF NOT EXISTS enclave.workspaces(
     id text PRIMARY KEY,
@@ -91,6 +92,100 @@ CREATE TABLE IF NOT EXISTS enclave.postings(
     PRIMARY KEY (workspace_id, term, chunk_rid)
 );
 CREATE INDEX IF NOT EXISTS postings_by_chunk ON enclave.postings(chunk_rid);
+-- Version 2: each posting carries its tf (its positions counted) and its chunk's token count,
+-- and one index holds them with the chunk, so ranking a term reads the index only
+-- (rag.pg_lexical). Rows written by version 1 are filled in here.
+ALTER TABLE enclave.postings ADD COLUMN IF NOT EXISTS tf integer;
+ALTER TABLE enclave.postings ADD COLUMN IF NOT EXISTS ntokens integer;
+UPDATE enclave.postings p SET tf = cardinality(p.positions), ntokens = c.ntokens
+  FROM enclave.chunks c WHERE c.rid = p.chunk_rid AND (p.tf IS NULL OR p.ntokens IS NULL);
+CREATE INDEX IF NOT EXISTS postings_impacts ON enclave.postings(workspace_id, term)
+  INCLUDE (chunk_rid, tf, ntokens);
+-- Version 2: each term's document frequency (the chunks holding it), kept by the postings'
+-- statement triggers in the writer's own transaction, so a reader's snapshot always agrees
+-- with the postings it sees. Filled from the postings the first time (the same transaction).
+DO $$ BEGIN
+  IF to_regclass('enclave.terms') IS NULL THEN
+    CREATE TABLE enclave.terms(
+        workspace_id text NOT NULL,
+        term text NOT NULL,
+        df bigint NOT NULL,
+        PRIMARY KEY (workspace_id, term)
+    );
+    INSERT INTO enclave.terms SELECT workspace_id, term, count(*) FROM enclave.postings
+      GROUP BY workspace_id, term;
+  END IF;
+END $$;
+CREATE OR REPLACE FUNCTION enclave.count_new_postings() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  INSERT INTO enclave.terms AS t
+    SELECT workspace_id, term, count(*) FROM new_postings GROUP BY workspace_id, term
+    ORDER BY workspace_id, term
+  ON CONFLICT (workspace_id, term) DO UPDATE SET df = t.df + excluded.df;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION enclave.count_old_postings() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  UPDATE enclave.terms t SET df = t.df - o.n
+    FROM (SELECT workspace_id, term, count(*) AS n FROM old_postings
+          GROUP BY workspace_id, term) AS o
+    WHERE t.workspace_id = o.workspace_id AND t.term = o.term;
+  DELETE FROM enclave.terms t USING (SELECT DISTINCT workspace_id, term FROM old_postings) AS o
+    WHERE t.workspace_id = o.workspace_id AND t.term = o.term AND t.df <= 0;
+  RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION enclave.count_new_postings(), enclave.count_old_postings() FROM PUBLIC;
+-- Likewise each workspace's live chunks and their tokens (BM25's N and mean length).
+DO $$ BEGIN
+  IF to_regclass('enclave.sizes') IS NULL THEN
+    CREATE TABLE enclave.sizes(
+        workspace_id text PRIMARY KEY,
+        chunks bigint NOT NULL,
+        tokens bigint NOT NULL
+    );
+    INSERT INTO enclave.sizes SELECT workspace_id, count(*), sum(ntokens) FROM enclave.chunks
+      GROUP BY workspace_id;
+  END IF;
+END $$;
+CREATE OR REPLACE FUNCTION enclave.count_new_chunks() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  INSERT INTO enclave.sizes AS s
+    SELECT workspace_id, count(*), sum(ntokens) FROM new_chunks GROUP BY workspace_id
+  ON CONFLICT (workspace_id) DO UPDATE
+    SET chunks = s.chunks + excluded.chunks, tokens = s.tokens + excluded.tokens;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION enclave.count_old_chunks() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  UPDATE enclave.sizes s SET chunks = s.chunks - o.n, tokens = s.tokens - o.t
+    FROM (SELECT workspace_id, count(*) AS n, sum(ntokens) AS t FROM old_chunks
+          GROUP BY workspace_id) AS o
+    WHERE s.workspace_id = o.workspace_id;
+  DELETE FROM enclave.sizes s USING (SELECT DISTINCT workspace_id FROM old_chunks) AS o
+    WHERE s.workspace_id = o.workspace_id AND s.chunks <= 0;
+  RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION enclave.count_new_chunks(), enclave.count_old_chunks() FROM PUBLIC;
+DROP TRIGGER IF EXISTS chunks_counted_in ON enclave.chunks;
+CREATE TRIGGER chunks_counted_in AFTER INSERT ON enclave.chunks
+  REFERENCING NEW TABLE AS new_chunks FOR EACH STATEMENT
+  EXECUTE FUNCTION enclave.count_new_chunks();
+DROP TRIGGER IF EXISTS chunks_counted_out ON enclave.chunks;
+CREATE TRIGGER chunks_counted_out AFTER DELETE ON enclave.chunks
+  REFERENCING OLD TABLE AS old_chunks FOR EACH STATEMENT
+  EXECUTE FUNCTION enclave.count_old_chunks();
+DROP TRIGGER IF EXISTS postings_counted_in ON enclave.postings;
+CREATE TRIGGER postings_counted_in AFTER INSERT ON enclave.postings
+  REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT
+  EXECUTE FUNCTION enclave.count_new_postings();
+DROP TRIGGER IF EXISTS postings_counted_out ON enclave.postings;
+CREATE TRIGGER postings_counted_out AFTER DELETE ON enclave.postings
+  REFERENCING OLD TABLE AS old_postings FOR EACH STATEMENT
+  EXECUTE FUNCTION enclave.count_old_postings();
 CREATE TABLE IF NOT EXISTS enclave.document_texts(
     workspace_id text NOT NULL REFERENCES enclave.workspaces(id) ON DELETE CASCADE,
     document_id text NOT NULL,
@@ -156,7 +251,7 @@ GRANT EXECUTE ON FUNCTION enclave.my_workspaces(), enclave.create_workspace(text
   enclave.add_member(text, name), enclave.remove_member(text, name),
   enclave.drop_workspace(text) TO enclave_user;
 
-GRANT SELECT ON enclave.meta, enclave.members TO enclave_user;
+GRANT SELECT ON enclave.meta, enclave.members, enclave.terms, enclave.sizes TO enclave_user;
 GRANT SELECT, UPDATE ON enclave.workspaces TO enclave_user;
 GRANT SELECT, INSERT, UPDATE, DELETE ON enclave.documents, enclave.chunks, enclave.postings,
   enclave.document_texts, enclave.pages, enclave.pending_vectors TO enclave_user;
@@ -173,7 +268,7 @@ CREATE POLICY members_only ON enclave.members
   USING (workspace_id = ANY ((SELECT enclave.my_workspaces())::text[]));
 DO $$ DECLARE t text; BEGIN
   FOREACH t IN ARRAY ARRAY['documents', 'chunks', 'postings', 'document_texts', 'pages',
-                           'pending_vectors'] LOOP
+                           'pending_vectors', 'terms', 'sizes'] LOOP
     EXECUTE format('ALTER TABLE enclave.%I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('DROP POLICY IF EXISTS members_only ON enclave.%I', t);
     EXECUTE format('CREATE POLICY members_only ON enclave.%I USING '

@@ -94,7 +94,7 @@ def _new_shared(servers: Any, workspace_id: str, embedder: Any, user: str = "ali
 
 
 def test_lexical_ranking_is_the_local_indexs_on_all_cuad_contracts(
-    servers: Any, tmp_path: Path
+    servers: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from rag.embedder import HashEmbedder  # lexical ranking does not look at vectors
     from rag.index import WorkspaceIndex
@@ -120,6 +120,21 @@ def test_lexical_ranking_is_the_local_indexs_on_all_cuad_contracts(
                 local.manifest.lexical(query, 10, scoped),
             )
             assert [cid for cid, _ in got] == [cid for cid, _ in want], query
+            for n in (1, 7, 150):  # the pruned search (rag.pg_lexical) at other depths: the same
+                got, want = shared.manifest.lexical(query, n), local.manifest.lexical(query, n)
+                assert got == want, (query, n)  # the very scores FTS5 computes, bit for bit
+        import rag.pg_lexical
+
+        monkeypatch.setattr(rag.pg_lexical, "SCOPE_CHUNKS", 0)  # a big scope: pruned, scoped
+        monkeypatch.setattr(rag.pg_lexical, "FIRST_CANDIDATES", 1)  # and every pruning branch
+        many = [d.id for d in local.documents()[:12]]
+        for query in QUERIES:
+            for n in (1, 20):
+                got, want = shared.manifest.lexical(query, n), local.manifest.lexical(query, n)
+                assert got == want, (query, n)
+                assert shared.manifest.lexical(query, n, many) == local.manifest.lexical(
+                    query, n, many
+                ), (query, n)
         assert compared > 400  # the queries found plenty to compare
     shared.close()
 
