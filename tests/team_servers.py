@@ -73,13 +73,14 @@ class Postgres:
     folder: Path
     port: int
     users: dict[str, str] = field(default_factory=dict)
+    host: str = "127.0.0.1"
 
     def connect(self, user: str = ADMIN, password: str | None = None, dbname: str = DB) -> object:
         import psycopg
 
         pw = ADMIN_PASSWORD if user == ADMIN else (password or self.users[user])
         return psycopg.connect(
-            host="127.0.0.1", port=self.port, user=user, password=pw, dbname=dbname,
+            host=self.host, port=self.port, user=user, password=pw, dbname=dbname,
             autocommit=True,
         )  # fmt: skip
 
@@ -107,14 +108,17 @@ def _openssl(*args: str) -> None:
     subprocess.run(["openssl", *args], check=True, capture_output=True)
 
 
-def make_certificates(folder: Path, name: str = "Enclave test CA") -> Certificates:
+def make_certificates(
+    folder: Path, name: str = "Enclave test CA", hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
+) -> Certificates:
     """A new CA (its key is thrown away with `folder`) and a server key and certificate signed
-    by it, made with the openssl command."""
+    by it for `hosts` (names and IP addresses), made with the openssl command."""
     folder.mkdir(parents=True, exist_ok=True)
     ca, ca_key = folder / "ca.pem", folder / "ca.key"
     cert, key, csr = folder / "server.pem", folder / "server.key", folder / "server.csr"
     ext = folder / "san.cnf"
-    ext.write_text("subjectAltName = DNS:localhost, IP:127.0.0.1\n")
+    names = ", ".join(f"IP:{h}" if h[:1].isdigit() else f"DNS:{h}" for h in hosts)
+    ext.write_text(f"subjectAltName = {names}\n")
     _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
              f"/CN={name}", "-keyout", str(ca_key), "-out", str(ca))  # fmt: skip
     _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout",
@@ -126,10 +130,18 @@ def make_certificates(folder: Path, name: str = "Enclave test CA") -> Certificat
 
 
 @contextlib.contextmanager
-def postgres(trusted: tuple[str, ...] = (), tls: Certificates | None = None) -> Iterator[Postgres]:
-    """A fresh server; the LOGIN roles in `trusted` may log in from loopback without a
+def postgres(
+    trusted: tuple[str, ...] = (),
+    tls: Certificates | None = None,
+    *,
+    host: str = "127.0.0.1",
+    clients: str = "127.0.0.1/32",
+    prefix: tuple[str, ...] = (),
+) -> Iterator[Postgres]:
+    """A fresh server; the LOGIN roles in `trusted` may log in from `clients` without a
     password (for CLI tests, where there is no OS keyring to hold one). With `tls` the server
-    runs with ssl=on and that certificate (and still accepts plain loopback logins)."""
+    runs with ssl=on and that certificate (and still accepts plain logins). It listens on
+    `host` and runs under `prefix` (e.g. `ip netns exec NS`: a test host off this machine)."""
     from rag.pg_schema import SCHEMA_SQL
 
     folder = Path(tempfile.mkdtemp(prefix="enclave-pg-"))
@@ -138,19 +150,20 @@ def postgres(trusted: tuple[str, ...] = (), tls: Certificates | None = None) -> 
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
         shutil.chown(folder / "pw", "postgres")
-    prefix = _run_as()
+    run_as = _run_as()
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     assert initdb and pg_ctl
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
     subprocess.run(
-        [*prefix, initdb, "-D", str(data), "-U", ADMIN, "-A", "scram-sha-256",
+        [*run_as, initdb, "-D", str(data), "-U", ADMIN, "-A", "scram-sha-256",
          f"--pwfile={folder / 'pw'}", "-E", "UTF8", "--no-sync", "--no-instructions"],
         **quiet,  # type: ignore[arg-type]
     )  # fmt: skip
     hba = data / "pg_hba.conf"
-    trust = "".join(f"host all {user} 127.0.0.1/32 trust\n" for user in trusted)
-    hba.write_text(trust + hba.read_text())
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    trust = "".join(f"host all {user} {clients} trust\n" for user in trusted)
+    others = "" if clients == "127.0.0.1/32" else f"host all all {clients} scram-sha-256\n"
+    hba.write_text(trust + hba.read_text() + others)
+    options = f"-p {port} -k {folder} -c listen_addresses={host} -c fsync=off"
     if tls is not None:
         for name, source in (("server.pem", tls.cert), ("server.key", tls.key)):
             shutil.copy(source, data / name)
@@ -159,11 +172,11 @@ def postgres(trusted: tuple[str, ...] = (), tls: Certificates | None = None) -> 
                 shutil.chown(data / name, "postgres")
         options += " -c ssl=on -c ssl_cert_file=server.pem -c ssl_key_file=server.key"
     subprocess.run(
-        [*prefix, pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w",
+        [*prefix, *run_as, pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w",
          "start"],
         **quiet,  # type: ignore[arg-type]
     )  # fmt: skip
-    server = Postgres(folder, port)
+    server = Postgres(folder, port, host=host)
     try:
         with server.connect(dbname="postgres") as conn:  # type: ignore[attr-defined]
             conn.execute(f"CREATE DATABASE {DB}")
@@ -172,7 +185,7 @@ def postgres(trusted: tuple[str, ...] = (), tls: Certificates | None = None) -> 
         yield server
     finally:
         subprocess.run(
-            [*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
+            [*prefix, *run_as, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
