@@ -15,7 +15,8 @@ chroma and SQLite writes).
 
     .venv/bin/python bench/bench_bigfolder.py [--files 10000] [--keep DIR]
 
-Writes bench/results/bigfolder.json.
+Writes bench/results/bigfolder.json. The load average (1, 5, 15 min) is recorded at the start and
+the end: the cores may be shared, and the figures move with it.
 """
 
 from __future__ import annotations
@@ -151,6 +152,7 @@ def main() -> int:
         made_s = time.perf_counter() - started
         size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
         print(f"made {args.files} files ({size / 2**20:.1f} MB) in {made_s:.1f} s: {dict(kinds)}")
+        load_at_start = [round(x, 1) for x in os.getloadavg()]
         first = run_ingest(home, folder)
         print("ingest:", json.dumps(first))
         again = run_ingest(home, folder)
@@ -168,6 +170,7 @@ def main() -> int:
     result = {
         "command": f"{COMMAND} --files {args.files}",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "load_average_at_start": load_at_start,
         "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
         "folder": {"files": args.files, "mb": round(size / 2**20, 1), "kinds": dict(kinds)},
         "ingest": first,
