@@ -4,8 +4,10 @@ The ONNX file is made at install time from the packaged weights
 (`packaging/export_embedder_onnx.py`), never downloaded. Beside it, `<file>.json` records its
 sha256, the fingerprint of the model folder it was exported from and the tokenizer's settings.
 At load the file is hashed and checked against that record: a damaged file is refused with one
-sentence. The vectors equal the PyTorch ones (min cosine >= 0.9999, checked at export and in the
-tests), so the embedder keeps the PyTorch embedder's `name` and existing workspaces stay valid.
+sentence. The fp32 file's vectors equal the PyTorch ones (min cosine >= 0.9999, checked at export
+and in the tests), so it keeps the PyTorch embedder's `name` and existing workspaces stay valid.
+The install step also makes a dynamic int8 file from it (record variant "int8"): its vectors
+moved (min cosine ~0.98), so it has its own name and a workspace switching re-embeds.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from rag.embedder import EmbedderUnavailableError, model_identity
 
 ONNX_FILE_NAME = "all-MiniLM-L6-v2.onnx"
+INT8_FILE_NAME = "all-MiniLM-L6-v2.int8.onnx"  # dynamic int8, made from the fp32 file
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -29,6 +32,11 @@ def installed_onnx_path(prefix: Path | None = None) -> Path:
     """Where the install step writes the ONNX file: <environment>/share/enclave/embedder/."""
     base = Path(prefix) if prefix is not None else Path(sys.prefix)
     return base / "share" / "enclave" / "embedder" / ONNX_FILE_NAME
+
+
+def installed_int8_path(prefix: Path | None = None) -> Path:
+    """Where the install step writes the dynamic int8 file, beside the fp32 one."""
+    return installed_onnx_path(prefix).with_name(INT8_FILE_NAME)
 
 
 def record_path(onnx_path: Path) -> Path:
@@ -51,6 +59,7 @@ class OnnxRecord:
     source_fingerprint: str
     max_seq_length: int
     dimension: int
+    variant: str = "fp32"  # "int8": dynamically quantised, its vectors differ (its own name)
 
     @classmethod
     def read(cls, onnx_path: Path) -> OnnxRecord:
@@ -62,6 +71,7 @@ class OnnxRecord:
                 source_fingerprint=str(data["source_fingerprint"]),
                 max_seq_length=int(data["max_seq_length"]),
                 dimension=int(data["dimension"]),
+                variant=str(data.get("variant", "fp32")),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise EmbedderUnavailableError(
@@ -75,6 +85,7 @@ class OnnxRecord:
             "source_fingerprint": self.source_fingerprint,
             "max_seq_length": self.max_seq_length,
             "dimension": self.dimension,
+            "variant": self.variant,
             **extra,
         }
         record_path(onnx_path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
@@ -107,6 +118,14 @@ def verify_onnx_file(onnx_path: Path, model_path: Path) -> OnnxRecord:
     return record
 
 
+def onnx_embedder_name(model_path: Path, variant: str) -> str:
+    """The fp32 file's vectors equal PyTorch's and share its name; a quantised file's vectors
+    moved, so they get their own (a workspace indexed with the other re-embeds)."""
+    label, fingerprint = model_identity(model_path)
+    name = f"sentence-transformers:{label}@{fingerprint}"
+    return name if variant == "fp32" else f"{name}+onnx-{variant}"
+
+
 class OnnxEmbedder:
     """all-MiniLM-L6-v2 through ONNX Runtime and the `tokenizers` library; unit vectors.
 
@@ -132,8 +151,8 @@ class OnnxEmbedder:
         self.model_path, self.onnx_path = model_path, onnx_path
         self.batch_size = batch_size
         self.dimension: int = record.dimension
-        label, fingerprint = model_identity(model_path)
-        self.name: str = f"sentence-transformers:{label}@{fingerprint}"
+        self.variant = record.variant
+        self.name: str = onnx_embedder_name(model_path, record.variant)
         self.backend = "onnxruntime"
         self._lock = threading.Lock()
 
@@ -186,6 +205,9 @@ def _load_session(onnx_path: Path, threads: int | None) -> Any:
     if threads:
         options.intra_op_num_threads = threads
     options.log_severity_level = 3
+    # no busy-waiting between operators: on a shared 2-core machine spinning threads only burn
+    # the CPU the other thread (and the other processes) needs; measured same wall, less CPU
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:

@@ -40,14 +40,20 @@ class IndexHost(Protocol):
 
 def load_search_model() -> Embedder:
     """The built-in search model: ONNX Runtime when the install step made its ONNX file (no
-    torch imported), else sentence-transformers. ENCLAVE_EMBEDDER_BACKEND=torch|onnx forces one."""
+    torch imported), else sentence-transformers. ENCLAVE_EMBEDDER_BACKEND=torch|onnx forces one;
+    =onnx-int8 chooses the install step's dynamic int8 file (faster, its own vectors: a workspace
+    indexed with the other model is re-embedded on open). ENCLAVE_EMBEDDER_ONNX names a file."""
     from rag.embedder import default_embedder_path
-    from rag.onnx_embedder import installed_onnx_path
+    from rag.onnx_embedder import installed_int8_path, installed_onnx_path
     from rag.search_model import load_embedder
 
     backend = os.environ.get("ENCLAVE_EMBEDDER_BACKEND", "auto").strip().lower() or "auto"
     override = os.environ.get("ENCLAVE_EMBEDDER_ONNX", "").strip()
-    onnx_path = Path(override) if override else installed_onnx_path()
+    if backend == "onnx-int8":
+        backend, default = "onnx", installed_int8_path()
+    else:
+        default = installed_onnx_path()
+    onnx_path = Path(override) if override else default
     return load_embedder(default_embedder_path(), onnx_path, backend=backend)
 
 

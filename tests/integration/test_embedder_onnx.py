@@ -248,3 +248,76 @@ def test_enclave_search_in_a_child_process_imports_no_torch(
     facts = json.loads(line.removeprefix("MODULES "))
     assert facts == {"rc": 0, "heavy": [], "ort": True}, proc.stderr
     assert "Illinois" in proc.stdout or CONTRACT in proc.stdout
+
+
+@pytest.fixture(scope="session")
+def int8_file(tmp_path_factory: pytest.TempPathFactory, onnx_file: Path) -> Path:
+    """The install step's int8 file, made from the fp32 file (by export_int8) if missing."""
+    from rag.onnx_embedder import installed_int8_path
+
+    installed = installed_int8_path()
+    if onnx_file == installed_onnx_path() and installed.is_file():
+        try:
+            verify_onnx_file(installed, default_embedder_path())
+            return installed
+        except EmbedderUnavailableError:
+            pass
+    sys.path.insert(0, str(REPO / "packaging"))
+    from export_embedder_onnx import export_int8
+
+    out = tmp_path_factory.mktemp("int8") / installed.name
+    export_int8(default_embedder_path(), onnx_file, out)
+    return out
+
+
+def test_the_int8_file_is_verified_by_its_sha256_and_named_apart(
+    tmp_path: Path, int8_file: Path, onnx_embedder: OnnxEmbedder, eval_dir: Path
+) -> None:
+    record = json.loads(record_path(int8_file).read_text(encoding="utf-8"))
+    assert record["variant"] == "int8"
+    assert (
+        record["source_sha256"]
+        == json.loads(record_path(onnx_embedder.onnx_path).read_text())["sha256"]
+    )
+    int8 = OnnxEmbedder(default_embedder_path(), int8_file)
+    assert int8.variant == "int8" and int8.dimension == 384
+    # its vectors moved a little: another name, so a workspace never mixes the two
+    assert int8.name == onnx_embedder.name + "+onnx-int8"
+    texts = _contract_chunks(eval_dir, 12)
+    assert 0.95 < _min_cosine(int8.embed(texts), onnx_embedder.embed(texts)) < 0.99999
+    damaged = tmp_path / int8_file.name
+    shutil.copy(int8_file, damaged)
+    shutil.copy(record_path(int8_file), record_path(damaged))
+    with open(damaged, "r+b") as fh:
+        fh.seek(5000)
+        byte = fh.read(1)
+        fh.seek(5000)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(EmbedderUnavailableError, match="damaged"):
+        OnnxEmbedder(default_embedder_path(), damaged)
+
+
+def test_a_workspace_of_the_fp32_model_is_re_embedded_for_int8_and_back(
+    tmp_path: Path, int8_file: Path, onnx_embedder: OnnxEmbedder
+) -> None:
+    """A changed embedder (fp32 -> int8) re-embeds from the manifest with progress; the same
+    workspace goes back to fp32 the same way; nothing is lost either way."""
+    root = tmp_path / "ws"
+    docs = write_corpus(tmp_path / "docs", ["lease-agreement.txt", "cardiology-note.txt"])
+    with WorkspaceIndex(root, onnx_embedder) as idx:
+        for path in docs:
+            assert idx.ingest_file(path).outcome == "indexed"
+        live = idx.manifest.live_chunk_count()
+    int8 = OnnxEmbedder(default_embedder_path(), int8_file)
+    with pytest.raises(EmbedderMismatchError):
+        WorkspaceIndex(root, int8)
+    for embedder in (int8, onnx_embedder):
+        seen: list[tuple[int, int]] = []
+        report = reembed_workspace(root, embedder, lambda d, t, s=seen: s.append((d, t)))
+        assert report is not None and report.chunks == live
+        assert seen[0] == (0, live) and seen[-1] == (live, live)
+        assert recorded_embedder(root) == (embedder.name, 384)
+        with WorkspaceIndex(root, embedder) as idx:
+            assert idx.store.count() == idx.manifest.live_chunk_count() == live
+            hit = idx.search("What is the monthly rent of the bakery?", k=1, mode="dense")[0]
+            assert hit.document_name == "lease-agreement.txt"

@@ -68,3 +68,22 @@ def test_a_file_made_from_other_weights_is_refused(tmp_path: Path) -> None:
         verify_onnx_file(onnx, tmp_path)
     OnnxRecord(file_sha256(onnx), "other-weights", 256, 384).write(onnx, opset=17)
     assert OnnxRecord.read(onnx).dimension == 384
+
+
+def test_the_int8_file_lives_beside_the_fp32_one() -> None:
+    from rag.onnx_embedder import installed_int8_path
+
+    assert installed_int8_path(Path("/opt/enclave")) == Path(
+        "/opt/enclave/share/enclave/embedder/all-MiniLM-L6-v2.int8.onnx"
+    )
+
+
+def test_int8_asked_for_but_not_installed_says_how_to_make_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.library.indexes import load_search_model
+
+    monkeypatch.setenv("ENCLAVE_EMBEDDER_BACKEND", "onnx-int8")
+    monkeypatch.setenv("ENCLAVE_EMBEDDER_ONNX", str(tmp_path / "absent.int8.onnx"))
+    with pytest.raises(EmbedderUnavailableError, match=r"export_embedder_onnx\.py"):
+        load_search_model()
