@@ -132,6 +132,7 @@ def main() -> int:
                         "dense": evidence[0].dense if evidence else 0.0,
                         "lexical": evidence[0].lexical if evidence else 0.0,
                         "key": evidence[0].key if evidence else False,
+                        "absent": list(evidence[0].absent) if evidence else [],
                         "wants_type": answer_type(rec["q"]) != "any",
                         "quote": evidence[0].quote if evidence else "",
                         "seconds": time.perf_counter() - t0,
@@ -185,7 +186,11 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _abstains(row: dict[str, Any], tau: float) -> bool:
     """rag.evidence.answers, at threshold `tau`."""
-    return row["score"] < tau or (row["wants_type"] and not row["type_match"])
+    return (
+        row["score"] < tau
+        or (row["wants_type"] and not row["type_match"])
+        or (not row["wants_type"] and bool(row["absent"]))
+    )
 
 
 def _share(flags: list[bool]) -> float | None:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from rag.concepts import cue_phrases, cue_stems
 from rag.facts import atoms
 from rag.injection import instruction_spans, overlaps_instruction
 from rag.sentences import sentence_spans
@@ -165,12 +166,17 @@ def calibrated(score: float) -> float:
     return points[-1][1]
 
 
-def answers(evidence: Sequence[Evidence], question: str) -> bool:
-    """Whether the best evidence answers the question: it scores at least NOT_FOUND_BELOW and,
-    when the question asks for a kind of fact (a date, a law, a dose), it states one."""
-    if not evidence or evidence[0].score < NOT_FOUND_BELOW:
+def answers(evidence: Sequence[Evidence], question: str, *, below: float = NOT_FOUND_BELOW) -> bool:
+    """Whether the best evidence answers the question: it scores at least `below`; when the
+    question asks for a kind of fact (a date, a law, a dose), it states one; and when it does
+    not ("Is there a non-compete?"), the passages name what it is about, in its words or in
+    the words rag.concepts knows for it: a contract without the clause still has a sentence
+    that scores like an answer, but none that says "compete"."""
+    if not evidence or evidence[0].score < below:
         return False
-    return evidence[0].type_match or answer_type(question) == "any"
+    if answer_type(question) != "any":
+        return evidence[0].type_match
+    return not evidence[0].absent
 
 
 def type_matches(text: str, wanted: AnswerType) -> bool:
@@ -199,6 +205,7 @@ class Evidence:
     lexical: float
     type_match: bool
     key: bool = False  # holds the question's rarest word
+    absent: tuple[str, ...] = ()  # words of the question's topic that no passage has
 
     @property
     def quote(self) -> str:
@@ -219,17 +226,46 @@ _GENERIC = frozenset(
     _stem(word)
     for word in """mention mentio state stated says show shown found given take taking
     name called number amount total much many long often kind type there exist exists happen
-    happened happens describe during since until currently current recent latest""".split()
+    happened happens describe during since until currently current recent latest clause
+    clauses provision provisions restriction restrictions right rights must exist""".split()
 )
 
 
 def _terms(text: str) -> list[str]:
     out = []
     for word in _WORD_RE.findall(text):
+        word = re.sub(r"['’]s$", "", word)  # "patient's" is "patient"
         for part in word.split("-") if "-" in word else (word,):
             if part and part.lower() not in _STOP:
                 out.append(_stem(part))
     return out
+
+
+def _near(stem: str, term_sets: Sequence[set[str]]) -> bool:
+    """Whether a passage has a word of the same family ("changed" and "change": the stems
+    differ, their first five letters do not)."""
+    head = stem[:5]
+    return any(t[:5] == head for terms in term_sets for t in terms)
+
+
+def _cued(stem: str, texts: Sequence[str], term_sets: Sequence[set[str]]) -> bool:
+    """Whether a passage says what `stem` names in other words (rag.concepts)."""
+    stems = [_stem(c) for c in cue_stems(stem)]
+    phrases = cue_phrases(stem)
+    if stems and any(t.startswith(c) for terms in term_sets for t in terms for c in stems):
+        return True
+    return bool(phrases) and any(p in text.lower() for text in texts for p in phrases)
+
+
+def _words_of(text: str, stems: Sequence[str]) -> tuple[str, ...]:
+    """The words of `text` whose stems are `stems`, as written ("refusal" for "refusa")."""
+    wanted = set(stems)
+    out: list[str] = []
+    for word in _WORD_RE.findall(text):
+        for part in re.sub(r"['’]s$", "", word).split("-"):
+            if part and _stem(part) in wanted and part.lower() not in out:
+                out.append(part.lower())
+    return tuple(out)
 
 
 def topic_terms(text: str) -> set[str]:
@@ -323,7 +359,15 @@ def score_candidates(
     key = max(idf, key=lambda t: (idf[t] if df.get(t) else -1.0, t)) if idf else ""
     # A word of the question that no passage has at all ("date of *birth*", "heart *rate*"):
     # the documents are probably not about what is asked.
-    absent = [t for t in q_terms if not df.get(t) and len(t) >= 4 and t not in _GENERIC]
+    absent = [
+        t
+        for t in q_terms
+        if not df.get(t)
+        and len(t) >= 4
+        and t not in _GENERIC
+        and not _near(t, term_sets)
+        and not _cued(t, texts, term_sets)
+    ]
     dense = [0.0] * n
     if embed is not None:
         vectors = embed([question, *texts])
@@ -347,7 +391,17 @@ def score_candidates(
         )
         score = signals.score(has_dense=embed is not None)
         scored.append(
-            Evidence(hit, start, end, score, dense[i], signals.lexical, signals.typed, signals.key)
+            Evidence(
+                hit,
+                start,
+                end,
+                score,
+                dense[i],
+                signals.lexical,
+                signals.typed,
+                signals.key,
+                _words_of(question, absent),
+            )
         )
     scored.sort(key=lambda e: -e.score)
     return scored

@@ -57,6 +57,12 @@ class Lookup:
                 f"The closest passage (match {self.score:.2f}) does not state "
                 f"{_KIND_WORDS[wanted]}, which the question asks for."
             )
+        if self.evidence and self.score >= NOT_FOUND_BELOW and self.evidence[0].absent:
+            named = " or ".join(f"'{w}'" for w in self.evidence[0].absent[:3])
+            return (
+                f"No passage found for this question mentions {named} or an equivalent "
+                "wording, so your documents do not appear to say."
+            )
         return (
             "No passage of your documents answers this question closely enough "
             f"(best match {self.score:.2f}; needs {NOT_FOUND_BELOW:.2f})."

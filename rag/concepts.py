@@ -1,0 +1,91 @@
+"""Concepts: the other words a document uses for what a question names.
+
+A contract says "terminate at any time without cause" where a lawyer asks about "termination
+for convenience"; a note says "NKDA" where a clinician asks about "allergies". rag.evidence
+treats a question's topic word as present in a passage when the word itself or one of its
+cues here is there. Without it, a question whose topic appears in no passage is answered "not
+found" (see rag.evidence.answers), so a missing cue costs a false "not found", never a wrong
+answer.
+
+The table is by kind of clause and kind of clinical fact (the categories lawyers review in a
+contract and the sections of a clinical note), not by document. Keys are word stems as
+rag.evidence makes them (the first six letters after a plural or -ing/-ed/-ation ending);
+a cue is a stem (one word) or a phrase (several words, matched in the lower-cased text).
+"""
+
+from __future__ import annotations
+
+__all__ = ["CUES", "cue_phrases", "cue_stems"]
+
+CUES: dict[str, tuple[str, ...]] = {
+    # contracts
+    "conven": ("without cause", "for any reason", "at any time", "no reason", "sole discretion"),
+    "audit": ("inspec", "examin", "books and records", "records", "review the books"),
+    "uncapp": ("limitation of liability", "limit", "exceed", "cap", "unlimited"),
+    "unlimi": ("limit", "unrestricted", "any number", "all users", "enterprise-wide"),
+    "commit": ("minimum", "at least", "no less than", "not less than", "shall purchase"),
+    "minimu": ("at least", "no less than", "not less than", "commit"),
+    "profit": ("royalt", "revenue", "commis", "percent", "share"),
+    "revenu": ("royalt", "profit", "commis", "percent", "share", "sales"),
+    "shar": ("royalt", "split", "percent", "commis"),
+    "compet": ("similar business", "engage in", "rival", "competi", "compete"),
+    "refusa": ("first refusal", "right of first", "first negotiation", "first offer",
+               "offer first", "match"),
+    "solici": ("hire", "employ", "entice", "induce", "recruit", "divert"),
+    "hire": ("solici", "employ", "recruit", "entice"),
+    "dispar": ("derogatory", "negative statements", "defam", "disparag", "critic"),
+    "jointl": ("joint", "co-own", "together", "both parties", "jointly"),
+    "owned": ("owner", "owns", "title", "property of", "vest"),
+    "owns": ("owner", "owned", "title", "property of", "vest", "belong"),
+    "benefi": ("third party", "third-party", "enforce", "privity"),
+    "affili": ("subsid", "group compan", "controlled by", "under common control"),
+    "perpet": ("perpetuity", "irrevo", "forever", "fully paid"),
+    "irrevo": ("perpet", "irrevocabl"),
+    "liquid": ("penalty", "pre-estimate", "agreed damages"),
+    "escrow": ("deposit", "source code"),
+    "favor": ("favora", "favour", "most favored", "no less favorable", "best price",
+              "lowest price", "better terms"),
+    "nation": ("favora", "favour", "customer", "no less favorable", "best price"),
+    "rais": ("increa", "adjust", "change the price", "price increase"),
+    "restri": ("shall not", "may not", "limit", "prohibit"),
+    "transf": ("assign", "sublicens", "delegat", "non-transferable"),
+    "assign": ("transf", "delegat", "successor"),
+    "contro": ("merger", "acquisi", "substantially all", "change of control",
+               "change in control", "ownership"),
+    "change": ("merger", "acquisi", "substantially all", "ownership"),
+    "except": ("notwithstanding", "provided that", "other than", "save", "excluding"),
+    "covena": ("not to sue", "release", "waive", "challeng", "contest"),
+    "sue": ("covenant", "claim", "action", "proceeding", "challeng", "contest"),
+    "insura": ("insur", "insured", "coverage", "policy", "policies"),
+    "expire": ("term", "terminat", "until", "years", "expir", "period"),
+    "renewa": ("renew", "extend", "extens", "successive", "automatic"),
+    "stop": ("non-renewal", "not to renew", "terminat", "notice"),
+    "warran": ("guarant", "warrant", "defect"),
+    "volume": ("quantit", "units", "usage", "number of"),
+    "usage": ("use", "volume", "quantit"),
+    # clinical
+    "allerg": ("nkda", "nka", "no known", "allergi", "allergy"),
+    "prescr": ("discharg", "medicat", "mg", "started on", "given"),
+    "medica": ("mg", "tablet", "daily", "medicat"),
+    "taken": ("taking", "take", "mg", "medicat", "daily"),
+    "intake": ("fluid", "liquid", "ounce", "ml", "oral", "drink"),
+    "fluid": ("liquid", "ounce", "water", "hydrat", "ml", "intake", "intraven"),
+    "start": ("started", "begin", "initiat", "commenc"),
+    "organi": ("grew", "cultur", "staph", "strep", "bacteria", "coli"),
+    "oper": ("procedure", "surgery", "surgical", "incision"),
+    "steroi": ("prednis", "dexameth", "decadron", "solu-medrol", "medrol", "methylpred",
+               "hydrocort", "cortico", "kenalog", "triamcin", "budeson", "fluticas"),
+    "venou": ("vein", "iv", "intraven", "catheter"),
+    "blood": ("ebl", "hemoglobin", "transfus"),
+    "loss": ("ebl", "minimal", "cc"),
+}  # fmt: skip
+
+
+def cue_stems(stem: str) -> frozenset[str]:
+    """The one-word cues for a question stem (stems themselves, compared with passage stems)."""
+    return frozenset(c for c in CUES.get(stem, ()) if " " not in c)
+
+
+def cue_phrases(stem: str) -> tuple[str, ...]:
+    """The several-word cues for a question stem, matched in the lower-cased passage text."""
+    return tuple(c for c in CUES.get(stem, ()) if " " in c)

@@ -1,0 +1,62 @@
+"""A yes/no question about a clause or a finding is "not found" when no passage names what it
+is about, in its own words or in the words rag.concepts knows for it (rag.evidence.answers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.evidence import answers, choose_evidence
+from rag.types import Chunk, Hit
+
+CONTRACT = (
+    "7. Termination. Either party may terminate this Agreement at any time without cause upon "
+    "sixty (60) days' prior written notice to the other party.\n\n"
+    "8. Assignment. Neither party may assign this Agreement without the prior written consent "
+    "of the other party.\n\n"
+    "9. Audit. The Supplier shall keep complete books and records and the Customer may inspect "
+    "them once a year on thirty days' notice.\n\n"
+    "10. Licence. The Supplier grants the Customer a non-exclusive licence to use the Software "
+    "at its premises."
+)
+NOTE = (
+    "PROCEDURE: Right inguinal hernia repair.\n"
+    "Hemostasis was obtained and 10 mg of Decadron was given intraoperatively.\n"
+    "DISPOSITION: He will keep to clear liquids at home, goal 64 ounces per day."
+)
+
+
+def _hit(text: str, name: str = "doc.txt") -> Hit:
+    return Hit(Chunk("c1", "d1", 1, 0, len(text), text), name, f"/d/{name}", 1.0)
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "found"),
+    [
+        # the words themselves, or the words a contract uses for them
+        ("Can a party terminate for convenience?", CONTRACT, True),  # "without cause"
+        ("Does either party have audit rights?", CONTRACT, True),
+        ("Can this agreement be assigned without consent?", CONTRACT, True),
+        ("What steroid was given during the operation?", NOTE, True),  # Decadron
+        ("What is his fluid intake goal at home?", NOTE, True),  # liquids, ounces
+        # what no passage names, however well another sentence scores
+        ("Is there a source code escrow?", CONTRACT, False),
+        ("Is there a right of first refusal?", CONTRACT, False),
+        ("Are there liquidated damages?", CONTRACT, False),
+        ("Is there a non-disparagement clause?", CONTRACT, False),
+        ("What organism grew from the abscess cultures?", NOTE, False),
+    ],
+)
+def test_the_topic_must_be_named(question: str, text: str, found: bool) -> None:
+    evidence = choose_evidence(question, [_hit(text)], None)
+    assert answers(evidence, question) is found, (question, evidence[:1])
+
+
+def test_the_missing_word_is_named_as_the_question_wrote_it() -> None:
+    evidence = choose_evidence("Is there a right of first refusal?", [_hit(CONTRACT)], None)
+    assert evidence and "refusal" in evidence[0].absent
+
+
+def test_a_word_of_the_same_family_counts() -> None:
+    text = "Dr. X identified a change in the patient's PSA from 4.1 to 6.3 over a year."
+    evidence = choose_evidence("How has his PSA changed?", [_hit(text)], None)
+    assert evidence and not evidence[0].absent
