@@ -35,6 +35,7 @@ from app.desktop.facade import (
     WarmUp,
     Workspace,
     WorkspaceError,
+    approved_servers,
     checklists,
     hardware_summary,
     import_model,
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
             ),
             lambda n: set_gpu_layers(e, n),
             dialogs,
+            list_servers=lambda: approved_servers(e),
         )
         self.review = ReviewView(
             pool,

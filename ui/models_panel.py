@@ -21,11 +21,13 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from app.desktop.facade import HardwareSummary, ModelRecord
+from app.desktop.facade import HardwareSummary, ModelRecord, ServerRecord
 from ui.list_models import model_model, record_table
 from ui.workers import Task, WorkerPool
 
@@ -52,8 +54,10 @@ class ModelsPanel(QWidget):
         save_gpu_layers: Callable[[int], str],
         dialogs: Dialogs,
         parent: QWidget | None = None,
+        list_servers: Callable[[], list[ServerRecord]] = list,
     ) -> None:
         super().__init__(parent)
+        self._list_servers = list_servers
         self._pool = pool
         self._list_models = list_models
         self._hardware = hardware
@@ -117,8 +121,24 @@ class ModelsPanel(QWidget):
         form.addRow("Devices:", self.devices)
         form.addRow("GPU layers:", layers)
 
+        self.servers_box = QGroupBox("Approved inference servers")
+        self.servers_box.setAccessibleName("Approved inference servers")
+        self.servers = QTableWidget(0, 4)
+        self.servers.setAccessibleName("Approved inference servers")
+        self.servers.setHorizontalHeaderLabels(["Server", "Host", "Model", "Domains"])
+        self.servers.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.servers.verticalHeader().setVisible(False)
+        self.servers.horizontalHeader().setStretchLastSection(True)
+        self.servers_note = QLabel("Approved by your administrator's policy; not editable here.")
+        self.servers_note.setWordWrap(True)
+        box = QVBoxLayout(self.servers_box)
+        box.addWidget(self.servers)
+        box.addWidget(self.servers_note)
+        self.servers_box.setVisible(False)
+
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.servers_box)
         layout.addLayout(row)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
@@ -129,6 +149,9 @@ class ModelsPanel(QWidget):
         task = self._pool.start("models", self._list_models)
         task.item.connect(self._show_models)
         task.failed.connect(self._show_error)
+        servers = self._pool.start("servers", self._list_servers)
+        servers.item.connect(self._show_servers)
+        servers.failed.connect(self._show_error)
 
     def refresh_hardware(self) -> None:
         task = self._pool.start("hardware", self._hardware)
@@ -138,6 +161,15 @@ class ModelsPanel(QWidget):
     def _show_models(self, models: list[ModelRecord]) -> None:
         self.model.set_items(models)
         self.models_changed.emit()
+
+    def _show_servers(self, servers: list[ServerRecord]) -> None:  # GUI thread
+        self.servers.setRowCount(len(servers))
+        for row, server in enumerate(servers):
+            cells = (server.label, server.destination, server.model, ", ".join(server.domains))
+            for column, text in enumerate(cells):
+                self.servers.setItem(row, column, QTableWidgetItem(text or "any"))
+        self.servers.resizeColumnsToContents()
+        self.servers_box.setVisible(bool(servers))
 
     def _show_hardware(self, hw: HardwareSummary) -> None:
         offload = "GPU offload available" if hw.gpu_offload_supported else "no GPU offload"

@@ -332,6 +332,25 @@ def installed_models(enclave: Enclave) -> list[ModelRecord]:
     return enclave.catalog.list()
 
 
+@dataclass(frozen=True)
+class ServerRecord:
+    """An inference server the administrator's policy approves (read-only in the window)."""
+
+    id: str
+    label: str
+    destination: str  # host:port
+    model: str
+    domains: tuple[str, ...]
+
+
+def approved_servers(enclave: Enclave) -> list[ServerRecord]:
+    """The policy's on-premises inference servers (none when there is no policy)."""
+    return [
+        ServerRecord(s.id, s.label or s.id, s.destination, s.model, tuple(s.domains))
+        for s in enclave.policy.inference_servers
+    ]
+
+
 def import_model(
     enclave: Enclave,
     path: Path,
