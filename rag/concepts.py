@@ -19,7 +19,7 @@ __all__ = ["CUES", "cue_phrases", "cue_stems"]
 
 CUES: dict[str, tuple[str, ...]] = {
     # contracts
-    "conven": ("without cause", "for any reason", "at any time", "no reason", "sole discretion"),
+    "conven": ("without cause", "for any reason", "for no reason", "without reason"),
     "audit": ("inspec", "examin", "books and records", "records", "review the books"),
     "uncapp": ("limitation of liability", "limit", "exceed", "cap", "unlimited"),
     "unlimi": ("limit", "unrestricted", "any number", "all users", "enterprise-wide"),

@@ -34,6 +34,11 @@ def _hit(text: str, name: str = "doc.txt") -> Hit:
     [
         # the words themselves, or the words a contract uses for them
         ("Can a party terminate for convenience?", CONTRACT, True),  # "without cause"
+        (
+            "Can a party terminate for convenience?",
+            "Either party may terminate at any time upon notice if the other party has failed to cure a breach.",
+            False,
+        ),
         ("Does either party have audit rights?", CONTRACT, True),
         ("Can this agreement be assigned without consent?", CONTRACT, True),
         ("What steroid was given during the operation?", NOTE, True),  # Decadron
