@@ -16,10 +16,11 @@ Writes bench/results/ingest.json and bench/results/ingest.md.
 
     .venv/bin/python bench/bench_ingest.py --backends [--files N]
 
-compares the embedder's back-ends instead (issue 13): PyTorch (sentence-transformers) and ONNX
-Runtime (the install-time ONNX file), raw on the same chunks and end to end (each file ingested
-into one workspace per back-end, in alternating order, its raw encodes beside it), with the
-minimum cosine between their vectors. Writes bench/results/embedder.json.
+compares the embedder's back-ends instead (issue 13): PyTorch (sentence-transformers), ONNX
+Runtime fp32 and, when the install step made it, ONNX Runtime int8 (the install-time files),
+raw on the same chunks and end to end (each file ingested into one workspace per back-end, in
+rotating order, its raw encodes beside it), wall and CPU seconds, with the minimum cosine of
+each back-end's vectors against PyTorch's. Writes bench/results/embedder.json.
 """
 
 from __future__ import annotations
@@ -131,50 +132,67 @@ def run_paired(
     }
 
 
-def run_backends(
-    files: list[Path], texts: list[list[str]], torch_emb: Any, onnx_emb: Any
-) -> dict[str, Any]:
-    """Per file, in alternating order: ingest into a PyTorch workspace and an ONNX workspace,
-    and encode its chunks raw with each back-end. Seconds add up per arm."""
+def run_backends(files: list[Path], texts: list[list[str]], arms: dict[str, Any]) -> dict[str, Any]:
+    """Per file, in rotating order: encode its chunks raw with each back-end, then ingest it into
+    one workspace per back-end. Wall and CPU seconds add up per arm; the first arm (PyTorch)
+    is the reference of the ratios and of the cosines."""
     import numpy as np
 
     from rag.index import WorkspaceIndex
 
-    arms = {"torch": torch_emb, "onnx": onnx_emb}
-    ingest_s = dict.fromkeys(arms, 0.0)
-    raw_s = dict.fromkeys(arms, 0.0)
-    worst = 1.0
+    names = list(arms)
+    raw_s, raw_cpu, ingest_s, ingest_cpu = ({k: 0.0 for k in arms} for _ in range(4))
+    worst = dict.fromkeys(arms, 1.0)
     chunks = pages = 0
     with tempfile.TemporaryDirectory(prefix="enclave-bench-backends-") as tmp:
         indexes = {k: WorkspaceIndex(Path(tmp) / k, e) for k, e in arms.items()}
         for n, (path, doc_texts) in enumerate(zip(files, texts, strict=True)):
-            order = list(arms) if n % 2 == 0 else list(reversed(arms))
+            order = names[n % len(names) :] + names[: n % len(names)]
             vectors = {}
             for arm in order:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 vectors[arm] = np.asarray(arms[arm].embed(doc_texts))
                 raw_s[arm] += time.perf_counter() - started
+                raw_cpu[arm] += time.process_time() - cpu
             for arm in order:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 report = indexes[arm].ingest_file(path)
                 ingest_s[arm] += time.perf_counter() - started
-            worst = min(worst, float((vectors["torch"] * vectors["onnx"]).sum(axis=1).min()))
+                ingest_cpu[arm] += time.process_time() - cpu
+            for arm in arms:
+                cos = float((vectors[arm] * vectors[names[0]]).sum(axis=1).min())
+                worst[arm] = min(worst[arm], cos)
             chunks += report.chunk_count
             pages += report.pages
             print(f"  {path.name[:50]}: {len(doc_texts)} chunks", flush=True)
         for index in indexes.values():
             index.close()
+    ref = names[0]
+
+    def per(d: dict[str, float], unit: str) -> dict[str, float]:
+        return {k: round(chunks / v, 2) for k, v in d.items()} if unit == "rate" else d
+
     return {
         "files": len(files),
         "pages": pages,
         "chunks": chunks,
+        "embedder_names": {k: e.name for k, e in arms.items()},
         "raw_seconds": {k: round(v, 2) for k, v in raw_s.items()},
-        "raw_chunks_per_s": {k: round(chunks / v, 1) for k, v in raw_s.items()},
+        "raw_cpu_seconds": {k: round(v, 2) for k, v in raw_cpu.items()},
+        "raw_chunks_per_s": per(raw_s, "rate"),
         "ingest_seconds": {k: round(v, 2) for k, v in ingest_s.items()},
-        "ingest_chunks_per_s": {k: round(chunks / v, 1) for k, v in ingest_s.items()},
-        "raw_speedup_onnx_over_torch": round(raw_s["torch"] / raw_s["onnx"], 2),
-        "end_to_end_speedup_onnx_over_torch": round(ingest_s["torch"] / ingest_s["onnx"], 2),
-        "min_cosine_onnx_vs_torch": round(worst, 7),
+        "ingest_cpu_seconds": {k: round(v, 2) for k, v in ingest_cpu.items()},
+        "ingest_chunks_per_s": per(ingest_s, "rate"),
+        "ingest_chunks_per_cpu_s": per(ingest_cpu, "rate"),
+        "raw_speedup_over_torch": {k: round(raw_s[ref] / v, 2) for k, v in raw_s.items()},
+        "raw_cpu_speedup_over_torch": {k: round(raw_cpu[ref] / v, 2) for k, v in raw_cpu.items()},
+        "end_to_end_speedup_over_torch": {
+            k: round(ingest_s[ref] / v, 2) for k, v in ingest_s.items()
+        },
+        "end_to_end_cpu_speedup_over_torch": {
+            k: round(ingest_cpu[ref] / v, 2) for k, v in ingest_cpu.items()
+        },
+        "min_cosine_vs_torch": {k: round(v, 6) for k, v in worst.items()},
     }
 
 
@@ -183,12 +201,16 @@ def main_backends(files_limit: int | None) -> int:
 
     secure_process()
     from rag.embedder import SentenceTransformerEmbedder, default_embedder_path
-    from rag.onnx_embedder import OnnxEmbedder, installed_onnx_path
+    from rag.onnx_embedder import OnnxEmbedder, installed_int8_path, installed_onnx_path
 
     model_path = default_embedder_path()
-    torch_emb = SentenceTransformerEmbedder(model_path)
-    onnx_emb = OnnxEmbedder(model_path, installed_onnx_path())
-    for emb in (torch_emb, onnx_emb):
+    arms: dict[str, Any] = {
+        "torch": SentenceTransformerEmbedder(model_path),
+        "onnx_fp32": OnnxEmbedder(model_path, installed_onnx_path()),
+    }
+    if installed_int8_path().is_file():
+        arms["onnx_int8"] = OnnxEmbedder(model_path, installed_int8_path())
+    for emb in arms.values():
         emb.embed(["warm up the model"] * 8)
     files = corpus()
     if files_limit:  # an even spread of the .txt contracts and the PDFs
@@ -196,14 +218,11 @@ def main_backends(files_limit: int | None) -> int:
         files = files[::step][:files_limit]
     texts = chunk_texts(files)
     load_before = os.getloadavg()[0]
-    result = run_backends(files, texts, torch_emb, onnx_emb)
+    result = run_backends(files, texts, arms)
     load_after = os.getloadavg()[0]
     result |= {
         "machine": f"Python {platform.python_version()}, {platform.machine()}, "
         f"{os.cpu_count()} cores, CPU",
-        "embedder_name": onnx_emb.name,
-        "same_name": onnx_emb.name == torch_emb.name,
-        "onnx_file": installed_onnx_path().name,
         "load_average": [round(load_before, 1), round(load_after, 1)],
         "target_end_to_end_speedup": 2.5,
         "command": f"{COMMAND} --backends" + (f" --files {files_limit}" if files_limit else ""),
