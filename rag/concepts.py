@@ -10,12 +10,13 @@ answer.
 The table is by kind of clause and kind of clinical fact (the categories lawyers review in a
 contract and the sections of a clinical note), not by document. Keys are word stems as
 rag.evidence makes them (the first six letters after a plural or -ing/-ed/-ation ending);
-a cue is a stem (one word) or a phrase (several words, matched in the lower-cased text).
+a cue is a stem (one word, matched at the start of a word), a phrase (several words, matched in
+the lower-cased text) or, after "-", a word ending ("-cillin", "-olol").
 """
 
 from __future__ import annotations
 
-__all__ = ["CUES", "cue_phrases", "cue_stems"]
+__all__ = ["CUES", "cue_endings", "cue_phrases", "cue_stems"]
 
 CUES: dict[str, tuple[str, ...]] = {
     # contracts
@@ -76,14 +77,39 @@ CUES: dict[str, tuple[str, ...]] = {
     "steroi": ("prednis", "dexameth", "decadron", "solu-medrol", "medrol", "methylpred",
                "hydrocort", "cortico", "kenalog", "triamcin", "budeson", "fluticas"),
     "venou": ("vein", "iv", "intraven", "catheter"),
-    "blood": ("ebl", "hemoglobin", "transfus"),
+    "blood": ("ebl", "hemoglobin", "transfus", "pressure", "warfarin", "coumadin", "heparin",
+              "lovenox", "eliquis", "xarelto", "aspirin", "plavix"),
+    # classes of drugs: "-cillin" is a word ending
+    "antibi": ("-cillin", "-mycin", "-floxacin", "-cycline", "-penem", "cef", "ceph",
+               "augmentin", "bactrim", "sulfameth", "metronid", "flagyl", "vancomy", "linezol",
+               "nitrofur", "macrobid", "zosyn", "keflex", "rocephin", "zithromax", "levaquin",
+               "cipro"),
+    "antico": ("warfarin", "coumadin", "heparin", "lovenox", "enoxapar", "apixaban",
+                 "eliquis", "rivaroxa", "xarelto", "dabigat", "pradaxa"),
+    "thinne": ("warfarin", "coumadin", "heparin", "lovenox", "enoxapar", "apixaban", "eliquis",
+               "rivaroxa", "xarelto", "aspirin", "plavix", "clopidog"),
+    "analge": ("morphine", "oxycod", "hydrocod", "vicodin", "percocet", "tylenol",
+               "acetamin", "ibuprof", "motrin", "tramadol", "dilaudid", "fentanyl", "toradol"),
+    "pain": ("morphine", "oxycod", "hydrocod", "vicodin", "percocet", "tylenol", "acetamin",
+             "ibuprof", "motrin", "tramadol", "dilaudid", "fentanyl", "toradol", "analges"),
+    "diuret": ("lasix", "furosem", "hydrochlor", "hctz", "spironol", "bumetan", "torsemi"),
+    "statin": ("-statin", "lipitor", "zocor", "crestor"),
+    "beta": ("-olol", "-ilol"),
+    "blocke": ("-olol", "-ilol", "-dipine", "-sartan"),
+    "antihy": ("-pril", "-sartan", "-olol", "-dipine", "lisinop", "hydrochlor"),
+    "diabet": ("metformin", "insulin", "glipiz", "glybur", "-gliptin", "-gliflozin", "a1c"),
     "loss": ("ebl", "minimal", "cc"),
 }  # fmt: skip
 
 
 def cue_stems(stem: str) -> frozenset[str]:
     """The one-word cues for a question stem (stems themselves, compared with passage stems)."""
-    return frozenset(c for c in CUES.get(stem, ()) if " " not in c)
+    return frozenset(c for c in CUES.get(stem, ()) if " " not in c and not c.startswith("-"))
+
+
+def cue_endings(stem: str) -> tuple[str, ...]:
+    """The word endings that name a kind of thing ("-cillin": amoxicillin is an antibiotic)."""
+    return tuple(c[1:] for c in CUES.get(stem, ()) if c.startswith("-"))
 
 
 def cue_phrases(stem: str) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rag.concepts import cue_phrases, cue_stems
+from rag.concepts import cue_endings, cue_phrases, cue_stems
 from rag.facts import atoms
 from rag.injection import instruction_spans, overlaps_instruction
 from rag.sentences import sentence_spans
@@ -254,7 +254,12 @@ def _cued(stem: str, texts: Sequence[str], term_sets: Sequence[set[str]]) -> boo
     phrases = cue_phrases(stem)
     if stems and any(t.startswith(c) for terms in term_sets for t in terms for c in stems):
         return True
-    return bool(phrases) and any(p in text.lower() for text in texts for p in phrases)
+    if phrases and any(p in text.lower() for text in texts for p in phrases):
+        return True
+    endings = cue_endings(stem)
+    return bool(endings) and any(
+        w.lower().endswith(e) for text in texts for w in _WORD_RE.findall(text) for e in endings
+    )
 
 
 def _words_of(text: str, stems: Sequence[str]) -> tuple[str, ...]:

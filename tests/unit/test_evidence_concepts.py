@@ -36,13 +36,19 @@ def _hit(text: str, name: str = "doc.txt") -> Hit:
         ("Can a party terminate for convenience?", CONTRACT, True),  # "without cause"
         (
             "Can a party terminate for convenience?",
-            "Either party may terminate at any time upon notice if the other party has failed to cure a breach.",
+            "Either party may terminate at any time upon notice if the other party has failed "
+            "to cure a breach.",
             False,
         ),
         ("Does either party have audit rights?", CONTRACT, True),
         ("Can this agreement be assigned without consent?", CONTRACT, True),
         ("What steroid was given during the operation?", NOTE, True),  # Decadron
         ("What is his fluid intake goal at home?", NOTE, True),  # liquids, ounces
+        (
+            "Which antibiotic was she treated with?",
+            "She was treated with ceftriaxone and discharged on oral amoxicillin.",
+            True,
+        ),  # a drug of the class asked about
         # what no passage names, however well another sentence scores
         ("Is there a source code escrow?", CONTRACT, False),
         ("Is there a right of first refusal?", CONTRACT, False),
@@ -65,3 +71,16 @@ def test_a_word_of_the_same_family_counts() -> None:
     text = "Dr. X identified a change in the patient's PSA from 4.1 to 6.3 over a year."
     evidence = choose_evidence("How has his PSA changed?", [_hit(text)], None)
     assert evidence and not evidence[0].absent
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        ("Is he on a beta blocker?", "Medications: metoprolol 25 mg twice daily."),
+        ("What blood thinner does she take?", "She takes warfarin 5 mg daily."),
+        ("Is there a cap on liability?", "Liability shall not exceed the fees paid."),
+    ],
+)
+def test_a_kind_is_named_by_its_members(question: str, text: str) -> None:
+    evidence = choose_evidence(question, [_hit(text)], None)
+    assert evidence and not evidence[0].absent, evidence[:1]
