@@ -143,6 +143,25 @@ def evidence_only(
     return Composed(answer, citations, quotes, list(notices), [], True)
 
 
+MAX_LEFT_OUT_SHOWN = 2  # a small model can write ten unsupported sentences: name two
+
+
+def _left_out(dropped: Sequence[CheckedSentence]) -> list[str]:
+    """One notice per sentence left out, the first MAX_LEFT_OUT_SHOWN of them, then a count."""
+    notices = [
+        f"Left out of the answer: \u201c{_flat(_MARKER_RE.sub('', c.text)).strip()}\u201d "
+        f"({c.reason})."
+        for c in dropped[:MAX_LEFT_OUT_SHOWN]
+    ]
+    more = len(dropped) - MAX_LEFT_OUT_SHOWN
+    if more > 0:
+        notices.append(
+            f"{more} more sentence{'s' if more > 1 else ''} of the model's answer "
+            f"{'were' if more > 1 else 'was'} left out: the cited passages do not support them."
+        )
+    return notices
+
+
 def compose(
     draft: str,
     sources: Sequence[Hit],
@@ -157,12 +176,7 @@ def compose(
     if question:
         checked = _on_the_question(checked, question, sources, evidence)
     kept = [c for c in checked if c.supported and c.checkable]
-    notices = [
-        f"Left out of the answer: \u201c{_flat(_MARKER_RE.sub('', c.text)).strip()}\u201d "
-        f"({c.reason})."
-        for c in checked
-        if not c.supported
-    ]
+    notices = _left_out([c for c in checked if not c.supported])
     if not kept:
         composed = evidence_only(evidence, lines, notices)
         composed.checked = checked

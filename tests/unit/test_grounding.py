@@ -147,3 +147,19 @@ def test_true_sentences_that_do_not_answer_are_padding_and_a_repeat_is_shown_onc
     assert composed.answer.count("2.38") == 1, composed.answer
     assert "TURBT" not in composed.answer
     assert any("does not answer the question" in n for n in composed.notices)
+
+
+def test_many_unsupported_sentences_are_named_two_then_counted() -> None:
+    """A small model can write ten unsupported sentences; the notices name two and count the
+    rest, and the evidence still stands first."""
+    from app.chat.answer import MAX_LEFT_OUT_SHOWN, compose
+    from rag.evidence import choose_evidence
+
+    question = "How much notice is needed to terminate for convenience?"
+    evidence = choose_evidence(question, [SOURCES[0]], None)
+    draft = " ".join(f"Either party needs {n} days' notice [1]." for n in (5, 7, 9, 11, 13))
+    composed = compose(draft, [SOURCES[0]], evidence, [None] * len(evidence), question)
+    left = [n for n in composed.notices if n.startswith("Left out of the answer")]
+    assert len(left) == MAX_LEFT_OUT_SHOWN, composed.notices
+    assert any(n.startswith("3 more sentences of the model's answer") for n in composed.notices)
+    assert "sixty (60)" in composed.answer and "13 days" not in composed.answer
