@@ -28,33 +28,17 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-EVAL = ROOT.parent / "shared" / "eval"
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_baseline import _holds as holds  # noqa: E402
+from bench_baseline import _questions  # noqa: E402
+
 K = 5
 COMMAND = ".venv/bin/python bench/bench_embedder_recall.py"
 
 
 def questions(limit_cuad: int | None) -> list[dict[str, Any]]:
     """The answerable clinical and CUAD short questions, as bench_baseline.py reads them."""
-    out: list[dict[str, Any]] = []
-    for line in (EVAL / "clinical" / "questions.jsonl").read_text().splitlines():
-        q = json.loads(line)
-        if q["answerable"]:
-            doc = EVAL / "clinical" / "notes" / q["note"]
-            out.append({"set": "clinical", "doc": doc, "q": q["q"], "must": q["must"]})
-    cuad = [
-        json.loads(x) for x in (EVAL / "cuad" / "questions_short.jsonl").read_text().splitlines()
-    ]
-    cuad = [q for q in cuad if q["answerable"]][: limit_cuad or None]
-    for q in cuad:
-        doc = EVAL / "cuad" / "contracts" / f"{q['contract_id']}.txt"
-        out.append({"set": "cuad short", "doc": doc, "q": q["q"], "spans": q["gold_spans"]})
-    return out
-
-
-def holds(rec: dict[str, Any], text: str, start: int, end: int) -> bool:
-    if "must" in rec:
-        return bool(rec["must"] in text)
-    return any(start < e and s < end for s, e in rec["spans"])
+    return [r for r in _questions(limit_cuad) if r["set"] != "cuad verbatim"]
 
 
 class CachedEmbedder:
