@@ -227,7 +227,8 @@ _GENERIC = frozenset(
     for word in """mention mentio state stated says show shown found given take taking
     name called number amount total much many long often kind type there exist exists happen
     happened happens describe during since until currently current recent latest clause
-    clauses provision provisions restriction restrictions right rights must exist""".split()
+    clauses provision provisions restriction restrictions right rights must exist detail
+    details detailed explain summarize summarise summary overview every each""".split()
 )
 
 
@@ -364,15 +365,10 @@ def score_candidates(
     key = max(idf, key=lambda t: (idf[t] if df.get(t) else -1.0, t)) if idf else ""
     # A word of the question that no passage has at all ("date of *birth*", "heart *rate*"):
     # the documents are probably not about what is asked.
-    absent = [
-        t
-        for t in q_terms
-        if not df.get(t)
-        and len(t) >= 4
-        and t not in _GENERIC
-        and not _near(t, term_sets)
-        and not _cued(t, texts, term_sets)
-    ]
+    unmatched = [t for t in q_terms if not df.get(t) and len(t) >= 4 and t not in _GENERIC]
+    # ... unless a passage says it in other words: then the question may still be answered,
+    # but it is not "not found" for want of the word (rag.evidence.answers).
+    absent = [t for t in unmatched if not _near(t, term_sets) and not _cued(t, texts, term_sets)]
     dense = [0.0] * n
     if embed is not None:
         vectors = embed([question, *texts])
@@ -391,7 +387,7 @@ def score_candidates(
             length=end - start,
             opening=about_document and hit.chunk.id in opening_ids,
             heading=_heading_share(texts[i], q_terms),
-            absent=len(absent),
+            absent=len(unmatched),
             title_only=is_title_line(texts[i]),
         )
         score = signals.score(has_dense=embed is not None)
