@@ -15,6 +15,7 @@ import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from models.types import GenerationOptions, Message
@@ -109,20 +110,53 @@ class EngineManager:
         self._max_loaded = max(1, max_loaded)
         self._factory = factory or self._load
         self._engines: OrderedDict[str, ChatEngine] = OrderedDict()
+        self._loading: dict[str, Future[ChatEngine]] = {}  # preload() loads under way
         self._lock = threading.Lock()
         self.notices: list[str] = []  # shown to the user (e.g. a GPU offload that fell back)
 
     def get(self, model_id: str) -> ChatEngine:
         """The engine for `model_id`, loaded (on its own thread) if needed; blocks until ready.
-        An inference server's id gives its ServerEngine (nothing is loaded here)."""
+        An inference server's id gives its ServerEngine (nothing is loaded here). A load that
+        preload() started is waited for, not started again; its error is raised here."""
         with self._lock:
             engine = self._engines.get(model_id) or self._server_engines.get(model_id)
             if engine is not None:
                 if model_id in self._engines:
                     self._engines.move_to_end(model_id)
                 return engine
+            pending = self._loading.get(model_id)
+        if pending is not None:
+            return pending.result()
         if self._is_server(model_id):
             return self._server_engine(model_id)
+        return self._load_and_keep(model_id)
+
+    def preload(self, model_id: str) -> None:
+        """Start loading the local model `model_id` on a background thread and return at once,
+        so its load overlaps other work (retrieval) and a later get() finds it ready. Nothing
+        happens for a loaded model, a load under way, or an inference server. An error is kept
+        for the get() that needs the model (a preloaded model that is never asked is simply
+        loaded, as the next question would have loaded it)."""
+        if self._is_server(model_id):
+            return
+        future: Future[ChatEngine] = Future()
+        with self._lock:
+            if model_id in self._engines or model_id in self._loading:
+                return
+            self._loading[model_id] = future
+
+        def load() -> None:
+            try:
+                future.set_result(self._load_and_keep(model_id))
+            except BaseException as exc:  # handed to the get() that waits for it
+                future.set_exception(exc)
+            finally:
+                with self._lock:
+                    self._loading.pop(model_id, None)
+
+        threading.Thread(target=load, name=f"preload:{model_id}", daemon=True).start()
+
+    def _load_and_keep(self, model_id: str) -> ChatEngine:
         engine = self._factory(model_id)
         evicted: list[ChatEngine] = []
         with self._lock:
@@ -179,6 +213,11 @@ class EngineManager:
             engine.close()
 
     def close(self) -> None:
+        """Close every engine; a preload under way is waited for, then closed too."""
+        with self._lock:
+            pending = list(self._loading.values())
+        for future in pending:
+            future.exception()  # waits; a failed preload left nothing to close
         with self._lock:
             engines = [*self._engines.values(), *self._server_engines.values()]
             self._engines.clear()

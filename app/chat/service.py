@@ -31,7 +31,15 @@ from app.chat.types import (
     RouteDecided,
     SourcesFound,
 )
-from app.routing.router import AnsweredBy, PassOutcome, Route, Router, Tier, reassess
+from app.routing.router import (
+    AnsweredBy,
+    Overrides,
+    PassOutcome,
+    Route,
+    Router,
+    Tier,
+    reassess,
+)
 from models.types import CancelToken, GenerationOptions, GenerationStats, Message
 from rag.evidence import calibrated
 from rag.types import Citation, Hit
@@ -137,13 +145,14 @@ class ChatService:
         depth = k or settings.top_k_sources
         if options.choice == "think_harder":  # deeper retrieval: more passages for the evidence
             depth *= 2
+        overrides = options.overrides()
+        self._preload(question, workspace, overrides)
         lookup = self.look_up(workspace, question, depth, options.documents)
         sources = lookup.sources
         flagged = lookup.instruction_notices()
         yield SourcesFound(sources)
         first = evidence_only(lookup.evidence, lookup.lines) if lookup.found else None
         yield EvidenceFound(first.evidence if first else [])
-        overrides = options.overrides()
         route = self.router.route(
             question,
             workspace_id=workspace.id,
@@ -206,6 +215,20 @@ class ChatService:
         if len(result.samples) > 1 and not final.route.abstained and final.answer:
             yield Token(final.answer)  # sampled answers are not streamed: show the chosen one
         yield final
+
+    def _preload(self, question: str, workspace: Workspace, overrides: Overrides) -> None:
+        """Start loading the model the question will most likely go to, so the load overlaps
+        retrieval (a cold `enclave ask` waits for both otherwise). The route is decided again
+        once the sources are known; a different model is then loaded as before."""
+        likely = self.router.route(
+            question,
+            workspace_id=workspace.id,
+            support=None,
+            n_sources=0,
+            default_model=self._settings.default_model,
+            overrides=overrides,
+        )
+        self._engines.preload(likely.model_id)
 
     def _conclude(
         self,

@@ -104,6 +104,12 @@ class Fixture:
         )
         self.ws = Workspace("ws", "WS", "now", tmp_path)
 
+    def not_asked(self) -> bool:
+        """No model was asked anything (one may have been preloaded, as the service loads the
+        likely model while it retrieves)."""
+        self.engines.close()  # waits for a preload under way
+        return all(not engine.calls for engine in self.engines_made.values())
+
     def ask(self, question: str, **kw: Any) -> tuple[list[object], ChatAnswer]:
         events = list(self.chat.ask(self.ws, question, AskOptions(**kw)))
         answer = events[-1]
@@ -202,7 +208,7 @@ def test_an_unsupported_answer_abstains_instead_of_guessing(tmp_path: Path) -> N
     assert answer.route.confidence is None  # no confidence on an abstention
     assert any("closely enough" in n for n in answer.notices)
     assert any("Think harder" in n for n in answer.notices)
-    assert f.engines_made == {}  # the model is not asked to guess
+    assert f.not_asked()  # the model is not asked to guess
     stored = f.history.messages(answer.conversation_id)[-1]
     assert stored.content == NOT_FOUND_TEXT and stored.meta["route"]["abstained"] is True
 
@@ -225,7 +231,7 @@ def test_no_source_means_not_found_without_generation(tmp_path: Path) -> None:
     f = Fixture(tmp_path, [], {"general-m": ["should not be used"]})
     _, answer = f.ask("What is the capital of Peru?")
     assert answer.not_found and answer.answer == NOT_FOUND_TEXT
-    assert answer.route.samples == 0 and f.engines_made == {}
+    assert answer.route.samples == 0 and f.not_asked()
 
 
 def test_verify_tier_removes_unsupported_sentences(tmp_path: Path, clinic_hits: list[Hit]) -> None:
