@@ -192,6 +192,10 @@ def type_matches(text: str, wanted: AnswerType) -> bool:
     return any(a.kind in kinds for a in found)
 
 
+_OPENS_MID = ",;:)]-\u2013\u2014"  # a passage opening with one of these opens mid-sentence
+_ENDS_MID = ",;-\u2013\u2014"  # and one ending with one of these ends mid-sentence
+
+
 @dataclass(frozen=True)
 class Evidence:
     """A sentence of a retrieved passage that answers the question. `start`/`end` are offsets
@@ -210,6 +214,24 @@ class Evidence:
     @property
     def quote(self) -> str:
         return self.hit.chunk.text[self.start : self.end]
+
+    @property
+    def cut_before(self) -> bool:
+        """The quote opens where its passage does, in the middle of a sentence: the chunker
+        starts a passage at a sentence where the overlap holds one, else at a word, and a
+        sentence does not go on in lower case or after a comma."""
+        text = self.hit.chunk.text
+        return self.start == 0 and bool(text) and (text[0].islower() or text[0] in _OPENS_MID)
+
+    @property
+    def cut_after(self) -> bool:
+        """The quote ends where its passage does, before its sentence ends: on a word in lower
+        case or a comma (a passage ending on a capital or a digit may be a heading or the
+        document's last line, so it is not marked)."""
+        last = self.hit.chunk.text.rstrip()[-1:]
+        return not self.hit.chunk.text[self.end :].strip() and (
+            last.islower() or (last != "" and last in _ENDS_MID)
+        )
 
 
 def _stem(word: str) -> str:

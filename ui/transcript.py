@@ -432,7 +432,7 @@ class TranscriptView(QTextBrowser):
             mark = QTextCharFormat()
             mark.setBackground(background)
             mark.setForeground(foreground)
-            cursor.insertText("\u201c" + " ".join(q.quote.split()) + "\u201d", mark)
+            cursor.insertText("\u201c" + q.shown + "\u201d", mark)
             self._plain_block(cursor)
             where = QTextBlockFormat()
             where.setLeftMargin(12)

@@ -52,12 +52,22 @@ class EvidenceQuote:
     chunk_id: str
     score: float
     ocr: bool = False  # the page was read by OCR
+    cut_before: bool = False  # the quote opens mid-sentence (where its passage opens)
+    cut_after: bool = False  # the quote stops mid-sentence (where its passage ends)
+
+    @property
+    def shown(self) -> str:
+        """The quote on one line as a person reads it: an ellipsis where it opens or stops in
+        the middle of a sentence, so a fragment does not read as the whole sentence."""
+        return "\u2026" * self.cut_before + _flat(self.quote) + "\u2026" * self.cut_after
 
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n, "document": self.document, "path": self.path, "page": self.page,
             "line": self.line, "quote": self.quote, "start": self.start, "end": self.end,
             **({"ocr": True} if self.ocr else {}),
+            **({"cut_before": True} if self.cut_before else {}),
+            **({"cut_after": True} if self.cut_after else {}),
         }  # fmt: skip
 
     @staticmethod
@@ -66,7 +76,8 @@ class EvidenceQuote:
             int(data["n"]), str(data["document"]), str(data["path"]), int(data["page"]),
             data.get("line"), str(data["quote"]), int(data["start"]), int(data["end"]),
             str(data.get("chunk_id", "")), float(data.get("score", 0.0)),
-            bool(data.get("ocr", False)),
+            bool(data.get("ocr", False)), bool(data.get("cut_before", False)),
+            bool(data.get("cut_after", False)),
         )  # fmt: skip
 
     def where(self) -> str:
@@ -117,6 +128,8 @@ def _evidence_quotes(
                 chunk.id,
                 round(ev.score, 3),
                 chunk.ocr,
+                ev.cut_before,
+                ev.cut_after,
             )
         )
     return out
@@ -135,7 +148,7 @@ def evidence_only(
 ) -> Composed:
     """The answer when only the documents' words are shown: each quote, cited."""
     quotes = _evidence_quotes(evidence, lines)
-    answer = " ".join(f"\u201c{_flat(q.quote)}\u201d [{q.n}]" for q in quotes)
+    answer = " ".join(f"\u201c{q.shown}\u201d [{q.n}]" for q in quotes)
     citations = [
         _citation(q.n, ev.hit, ev.start, ev.end, True)
         for q, ev in zip(quotes, evidence, strict=True)
@@ -266,7 +279,7 @@ def several_answers(
     """When documents answer differently: each document's own evidence, one line each."""
     evidence = [ev for ev, _ in per_document]
     quotes = _evidence_quotes(evidence, [line for _, line in per_document])
-    lines = [f"- {q.document}: \u201c{_flat(q.quote)}\u201d [{q.n}]" for q in quotes]
+    lines = [f"- {q.document}: \u201c{q.shown}\u201d [{q.n}]" for q in quotes]
     answer = "Your documents answer this differently:\n" + "\n".join(lines)
     citations = [
         _citation(q.n, ev.hit, ev.start, ev.end, True)

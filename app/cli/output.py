@@ -38,7 +38,7 @@ def format_evidence(evidence: Sequence[EvidenceQuote]) -> str:
     """The evidence block: each quote with its document and page (or line, for text files)."""
     lines = ["From your documents:"]
     for q in evidence:
-        lines.append(f'[{q.n}] "{" ".join(q.quote.split())}"')
+        lines.append(f'[{q.n}] "{q.shown}"')
         lines.append(f"    {display_name(q.document)}, {q.where()}")
     return "\n".join(lines)
 

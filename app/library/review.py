@@ -62,7 +62,7 @@ class ReviewRow:
             self.question,
             self.document or (first.document if first else ""),
             a.answer,
-            " ".join(first.quote.split()) if first else "",
+            first.shown if first else "",
             first.where() if first else "",
             "not found" if a.not_found else ("yes" if a.citations else "no"),
             "" if a.route.confidence is None or a.not_found else f"{a.route.confidence:.2f}",

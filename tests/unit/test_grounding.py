@@ -163,3 +163,37 @@ def test_many_unsupported_sentences_are_named_two_then_counted() -> None:
     assert len(left) == MAX_LEFT_OUT_SHOWN, composed.notices
     assert any(n.startswith("3 more sentences of the model's answer") for n in composed.notices)
     assert "sixty (60)" in composed.answer and "13 days" not in composed.answer
+
+
+def test_a_quote_cut_where_its_passage_starts_or_ends_is_shown_with_an_ellipsis() -> None:
+    """A passage can open or stop in the middle of a long sentence; its quote stays verbatim
+    (offsets unchanged), and what a person reads marks the cut."""
+    from app.chat.answer import EvidenceQuote, evidence_only
+    from app.cli.output import format_evidence
+    from rag.evidence import choose_evidence
+
+    cut = _hit(
+        "all of its creditors, or becomes insolvent. Either party may terminate this "
+        "Agreement on sixty (60) days' written notice to the other party, provided that",
+        1,
+    )
+    whole = _hit("Either party may terminate this Agreement on sixty (60) days' notice.", 2)
+    question = "How much notice is needed to terminate?"
+    for source, marked in ((cut, True), (whole, False)):
+        evidence = choose_evidence(question, [source], None)
+        composed = evidence_only(evidence[:1], [None])
+        quote = composed.evidence[0]
+        assert quote.quote in source.chunk.text and "\u2026" not in quote.quote
+        assert quote.shown.endswith("\u2026") is marked, quote.shown
+        assert (f"{quote.shown}\u201d" in composed.answer) and quote.shown in format_evidence(
+            composed.evidence
+        )
+        assert EvidenceQuote.from_json(quote.to_json()).shown == quote.shown  # in the history
+    from rag.evidence import Evidence
+
+    first = cut.chunk.text.index("insolvent.") + len("insolvent.")
+    opening = Evidence(cut, 0, first, 0.5, 0.0, 0.5, False)
+    assert opening.cut_before and not opening.cut_after
+    assert (
+        "\u2026" not in evidence_only([Evidence(whole, 0, 10, 0.5, 0.0, 0.5, False)], [None]).answer
+    )
