@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import shutil
 import ssl
 import subprocess
 from collections.abc import Callable, Iterator
@@ -35,6 +33,7 @@ import pytest
 from app.privacy.egress import GUARD
 from app.privacy.strace import ip_connects
 from tests.integration.cli_helpers import enclave
+from tests.integration.netns_helpers import namespace_host, require_netns, run
 from tests.llama_server import llama_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.strace]
@@ -61,10 +60,6 @@ class RemoteHost:
         return f"https://{self.address}:{self.port}/v1"
 
 
-def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-
-
 def _certificates(folder: Path, address: str) -> tuple[Path, Path, Path]:
     """A throwaway CA and a server certificate for `address` signed by it."""
     names = ("ca.key", "ca.pem", "s.key", "s.csr", "s.pem")
@@ -85,7 +80,7 @@ def _certificates(folder: Path, address: str) -> tuple[Path, Path, Path]:
          "-CAcreateserial", "-out", str(cert), "-days", "2", "-extfile", str(ext)],
     ]  # fmt: skip
     for step in steps:
-        done = _run(*step)
+        done = run(*step)
         assert done.returncode == 0, done.stderr
     return ca, key, cert
 
@@ -106,38 +101,13 @@ def _probe(host: RemoteHost) -> Callable[[], bool]:
 def remote_host(
     tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path
 ) -> Iterator[RemoteHost]:
-    missing = [tool for tool in ("ip", "strace", "openssl") if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"needs {', '.join(missing)} (apt: iproute2 strace openssl)")
-    if os.geteuid() != 0:
-        pytest.skip("network namespaces need root")
-    n = 100 + os.getpid() % 150
-    ns, outer, inner = f"enclave-t{n}", f"ven{n}a", f"ven{n}b"
-    here, there = f"10.231.{n}.1", f"10.231.{n}.2"
-    setup = [
-        ["ip", "netns", "add", ns],
-        ["ip", "link", "add", outer, "type", "veth", "peer", "name", inner],
-        ["ip", "link", "set", inner, "netns", ns],
-        ["ip", "addr", "add", f"{here}/30", "dev", outer],
-        ["ip", "link", "set", outer, "up"],
-        ["ip", "netns", "exec", ns, "ip", "addr", "add", f"{there}/30", "dev", inner],
-        ["ip", "netns", "exec", ns, "ip", "link", "set", inner, "up"],
-        ["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"],
-    ]
-    try:
-        for step in setup:
-            done = _run(*step)
-            if done.returncode != 0:
-                pytest.skip(f"cannot build a test network ({' '.join(step)}): {done.stderr}")
-        ca, key, cert = _certificates(tmp_path_factory.mktemp("tls"), there)
-        host = RemoteHost(there, PORT, ca)
+    require_netns()
+    with namespace_host("enclave-t", "ven", "10.231") as ns:
+        ca, key, cert = _certificates(tmp_path_factory.mktemp("tls"), ns.there)
+        host = RemoteHost(ns.there, PORT, ca)
         tls = ("--ssl_keyfile", str(key), "--ssl_certfile", str(cert))
-        in_namespace = ("ip", "netns", "exec", ns)
-        with llama_server(smollm2_path, there, PORT, _probe(host), prefix=in_namespace, extra=tls):
+        with llama_server(smollm2_path, ns.there, PORT, _probe(host), prefix=ns.prefix, extra=tls):
             yield host
-    finally:
-        _run("ip", "link", "del", outer)
-        _run("ip", "netns", "del", ns)
 
 
 class Session:

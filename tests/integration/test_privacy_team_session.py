@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +26,13 @@ import pytest
 
 from tests import team_servers
 from tests.integration.cli_helpers import enclave
+from tests.integration.netns_helpers import namespace_host, require_netns
 from tests.integration.test_privacy_sessions import (
     NOTE,
     RemoteHost,
     Session,
     _certificates,
     _probe,
-    _run,
 )
 from tests.llama_server import llama_server
 
@@ -55,35 +54,14 @@ class ServerRoom:
 
 @pytest.fixture(scope="module")
 def room(tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path) -> Iterator[ServerRoom]:
-    missing = [tool for tool in ("ip", "strace", "openssl") if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"needs {', '.join(missing)} (apt: iproute2 strace openssl)")
-    if os.geteuid() != 0:
-        pytest.skip("network namespaces need root")
+    require_netns()
     why = team_servers.missing()
     if why:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the team-session privacy test: {why}")
         pytest.skip(why)
-    n = 100 + os.getpid() % 150
-    ns, outer, inner = f"enclave-r{n}", f"vrn{n}a", f"vrn{n}b"
-    here, there = f"10.232.{n}.1", f"10.232.{n}.2"
-    setup = [
-        ["ip", "netns", "add", ns],
-        ["ip", "link", "add", outer, "type", "veth", "peer", "name", inner],
-        ["ip", "link", "set", inner, "netns", ns],
-        ["ip", "addr", "add", f"{here}/30", "dev", outer],
-        ["ip", "link", "set", outer, "up"],
-        ["ip", "netns", "exec", ns, "ip", "addr", "add", f"{there}/30", "dev", inner],
-        ["ip", "netns", "exec", ns, "ip", "link", "set", inner, "up"],
-        ["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"],
-    ]
-    in_namespace = ("ip", "netns", "exec", ns)
-    try:
-        for step in setup:
-            done = _run(*step)
-            if done.returncode != 0:
-                pytest.skip(f"cannot build a test network ({' '.join(step)}): {done.stderr}")
+    with namespace_host("enclave-r", "vrn", "10.232") as ns:
+        here, there = ns.here, ns.there
         folder = tmp_path_factory.mktemp("room")
         pg_certs = team_servers.make_certificates(folder / "pg", hosts=(there,))
         ca, key, cert = _certificates(tmp_path_factory.mktemp("llm-tls"), there)
@@ -92,17 +70,14 @@ def room(tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path) -> Iterat
         with (
             team_servers.postgres(
                 trusted=("nurse",), tls=pg_certs, host=there, clients=f"{here}/32",
-                prefix=in_namespace,
+                prefix=ns.prefix,
             ) as pg,
             team_servers.chroma() as ch,
-            llama_server(smollm2_path, there, LLM_PORT, _probe(llm), prefix=in_namespace,
+            llama_server(smollm2_path, there, LLM_PORT, _probe(llm), prefix=ns.prefix,
                          extra=tls),
         ):  # fmt: skip
             pg.add_user("nurse")
             yield ServerRoom(there, pg, pg_certs.ca, ch.port, llm)
-    finally:
-        _run("ip", "link", "del", outer)
-        _run("ip", "netns", "del", ns)
 
 
 def _policy(path: Path, room: ServerRoom) -> Path:
