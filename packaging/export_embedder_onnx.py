@@ -25,8 +25,12 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.onnx_embedder import OnnxRecord
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -56,7 +60,7 @@ def export(model_path: Path, out: Path) -> dict[str, Any]:
     from sentence_transformers import SentenceTransformer
 
     from rag.embedder import model_identity
-    from rag.onnx_embedder import OnnxEmbedder, OnnxRecord, file_sha256
+    from rag.onnx_embedder import OnnxRecord, file_sha256
 
     st = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
     max_len = int(st.max_seq_length)
@@ -87,17 +91,19 @@ def export(model_path: Path, out: Path) -> dict[str, Any]:
             "torch": torch.__version__,
             "made_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        record.write(tmp_onnx, **extra)
-        onnx_vectors = OnnxEmbedder(model_path, tmp_onnx).embed(CHECK_TEXTS)
-        torch_vectors = st.encode(CHECK_TEXTS, normalize_embeddings=True).tolist()
-        worst = min(_cosine(a, b) for a, b in zip(onnx_vectors, torch_vectors, strict=True))
-        if worst < MIN_COSINE:
-            raise SystemExit(
-                f"The exported ONNX model differs from PyTorch (min cosine {worst:.6f} < "
-                f"{MIN_COSINE}); nothing was installed."
-            )
-        os.replace(tmp_onnx, out)
-        record.write(out, **extra, min_cosine_vs_torch=round(worst, 7))
+        worst = _install_if_close(
+            model_path,
+            record,
+            tmp_onnx,
+            out,
+            extra,
+            reference=lambda texts: st.encode(texts, normalize_embeddings=True).tolist(),
+            floor=MIN_COSINE,
+            key="min_cosine_vs_torch",
+            digits=7,
+            refusal="The exported ONNX model differs from PyTorch (min cosine {worst:.6f} < "
+            "{floor}); nothing was installed.",
+        )
     return extra | {"min_cosine_vs_torch": worst}
 
 
@@ -145,18 +151,49 @@ def export_int8(model_path: Path, fp32: Path, out: Path) -> dict[str, Any]:
             "quantization": "onnxruntime quantize_dynamic, QUInt8 per-channel, BERT fusions",
             "made_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        record.write(tmp_out, **extra)
-        int8_vectors = OnnxEmbedder(model_path, tmp_out).embed(CHECK_TEXTS)
-        fp32_vectors = OnnxEmbedder(model_path, fp32).embed(CHECK_TEXTS)
-        worst = min(_cosine(a, b) for a, b in zip(int8_vectors, fp32_vectors, strict=True))
-        if worst < MIN_COSINE_INT8:
-            raise SystemExit(
-                f"The int8 search model differs too much from fp32 (min cosine {worst:.4f} < "
-                f"{MIN_COSINE_INT8}); it was not installed."
-            )
-        os.replace(tmp_out, out)
-        record.write(out, **extra, min_cosine_vs_fp32=round(worst, 6))
+        worst = _install_if_close(
+            model_path,
+            record,
+            tmp_out,
+            out,
+            extra,
+            reference=lambda texts: OnnxEmbedder(model_path, fp32).embed(texts),
+            floor=MIN_COSINE_INT8,
+            key="min_cosine_vs_fp32",
+            digits=6,
+            refusal="The int8 search model differs too much from fp32 (min cosine {worst:.4f} < "
+            "{floor}); it was not installed.",
+        )
     return extra | {"min_cosine_vs_fp32": worst}
+
+
+def _install_if_close(
+    model_path: Path,
+    record: OnnxRecord,
+    tmp: Path,
+    out: Path,
+    extra: dict[str, Any],
+    *,
+    reference: Callable[[list[str]], list[list[float]]],
+    floor: float,
+    key: str,
+    digits: int,
+    refusal: str,
+) -> float:
+    """Check the file `tmp` (with its record) against `reference` on CHECK_TEXTS; install it as
+    `out` with the minimum cosine recorded under `key`, or, below `floor`, install nothing and
+    exit with `refusal` (formatted with `worst` and `floor`). Returns the minimum cosine."""
+    from rag.onnx_embedder import OnnxEmbedder
+
+    record.write(tmp, **extra)
+    vectors = OnnxEmbedder(model_path, tmp).embed(CHECK_TEXTS)
+    expected = reference(CHECK_TEXTS)
+    worst = min(_cosine(a, b) for a, b in zip(vectors, expected, strict=True))
+    if worst < floor:
+        raise SystemExit(refusal.format(worst=worst, floor=floor))
+    os.replace(tmp, out)
+    record.write(out, **extra, **{key: round(worst, digits)})
+    return worst
 
 
 def _eager_transformer(model_path: Path) -> Any:
