@@ -237,6 +237,15 @@ def _doc_row(row: sqlite3.Row | tuple[Any, ...]) -> DocumentRow:
     )
 
 
+def _doc_values(row: DocumentRow) -> tuple[Any, ...]:
+    """The values of `_DOC_COLUMNS` for `row`, in order (the inverse of `_doc_row`)."""
+    return (
+        row.id, row.name, row.path, row.sha256, row.size, row.mtime, row.status,
+        row.chunk_count, row.pages, row.reason, json.dumps(list(row.warnings)), row.version,
+        row.ingested_at, row.last_attempt_sha256, row.last_attempt_outcome,
+    )  # fmt: skip
+
+
 class Manifest:
     """The manifest database at `path` (created if missing)."""
 
@@ -478,13 +487,8 @@ class Manifest:
             c.execute(
                 f"INSERT OR REPLACE INTO documents({_DOC_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    row.id, row.name, row.path, row.sha256, row.size, row.mtime, row.status,
-                    row.chunk_count, row.pages, row.reason, json.dumps(list(row.warnings)),
-                    row.version, row.ingested_at, row.last_attempt_sha256,
-                    row.last_attempt_outcome,
-                ),
-            )  # fmt: skip
+                _doc_values(row),
+            )
 
     def set_version_seq(self, value: int) -> None:
         """Never hand out a version at or below `value` (used when a workspace moves here)."""

@@ -13,7 +13,6 @@ Every method is thread-safe (one connection per object, guarded by a re-entrant 
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from rag.manifest import (
     DocumentRow,
     EmbedderMismatchError,
     _doc_row,
+    _doc_values,
     _sentence,
     now_iso,
 )
@@ -273,7 +273,7 @@ class PgManifest:
             "version = excluded.version, ingested_at = excluded.ingested_at, "
             "last_attempt_sha256 = excluded.last_attempt_sha256, "
             "last_attempt_outcome = excluded.last_attempt_outcome",
-            (ws, *_row_values(row)),
+            (ws, *_doc_values(row)),
         )
         cur = c.cursor()
         if chunks:  # COPY is not allowed under row-level security: one INSERT from arrays
@@ -530,11 +530,3 @@ class PgManifest:
         out["chunks"] = self.live_chunk_count()
         out["pending_versions"] = len(self.pending())
         return out
-
-
-def _row_values(row: DocumentRow) -> tuple[Any, ...]:
-    return (
-        row.id, row.name, row.path, row.sha256, row.size, row.mtime, row.status,
-        row.chunk_count, row.pages, row.reason, json.dumps(list(row.warnings)), row.version,
-        row.ingested_at, row.last_attempt_sha256, row.last_attempt_outcome,
-    )  # fmt: skip
