@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QProgressBar,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +34,7 @@ from app.desktop.facade import (
     ingest_paths,
     supported_suffixes,
 )
+from ui.buttons import action_button
 from ui.folder_sync import FolderSyncControl
 from ui.list_models import OUTCOME_WORDS, document_model, record_table
 from ui.workers import Task, WorkerPool
@@ -98,27 +98,20 @@ class DocumentsPanel(QWidget):
         self._update_buttons()
 
     def _build(self) -> None:
-        def button(text: str, name: str, tip: str, slot: Callable[[], object]) -> QPushButton:
-            b = QPushButton(text)
-            b.setAccessibleName(name)
-            b.setToolTip(tip)
-            b.clicked.connect(slot)
-            return b
-
-        self.add_files_button = button(
+        self.add_files_button = action_button(
             "Add files…", "Add files", "Add documents to this workspace", self.choose_files
         )
-        self.add_folder_button = button(
+        self.add_folder_button = action_button(
             "Add folder…", "Add folder", "Add every document in a folder", self.choose_folder
         )
-        self.reindex_button = button(
+        self.reindex_button = action_button(
             "Re-index changed", "Re-index changed files",
             "Index again the documents whose files have changed", self.reindex_changed,
         )  # fmt: skip
-        self.password_button = button(
+        self.password_button = action_button(
             "Password…", "Give a password", "Open a password-protected PDF", self.give_password
         )
-        self.remove_button = button(
+        self.remove_button = action_button(
             "Remove", "Remove document", "Remove the selected documents from this workspace",
             self.remove_selected,
         )  # fmt: skip
@@ -133,7 +126,7 @@ class DocumentsPanel(QWidget):
         self.progress_label = QLabel("")
         self.progress_label.setAccessibleName("Indexing status")
         self.progress_label.setWordWrap(True)
-        self.cancel_button = button(
+        self.cancel_button = action_button(
             "Cancel", "Cancel indexing", "Stop adding documents", self.cancel_ingest
         )
         progress_row = QHBoxLayout()

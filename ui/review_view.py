@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QProgressBar,
-    QPushButton,
     QRadioButton,
     QToolButton,
     QVBoxLayout,
@@ -49,6 +48,7 @@ from app.desktop.facade import (
 from app.errors import EnclaveError
 from app.library.review import HEADER
 from ui.answer_parts import evidence_citation
+from ui.buttons import action_button
 from ui.chat_panel import documents_folder, export_name
 from ui.list_models import RecordTableModel, record_table
 from ui.workers import Task, WorkerPool
@@ -140,13 +140,6 @@ class ReviewView(QWidget):
 
     # -- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
-        def button(text: str, name: str, tip: str, slot: Callable[[], object]) -> QPushButton:
-            b = QPushButton(text)
-            b.setAccessibleName(name)
-            b.setToolTip(tip)
-            b.clicked.connect(slot)
-            return b
-
         self.saved = QComboBox()
         self.saved.setAccessibleName("Saved checklists")
         self.saved.setToolTip("The checklists saved in this workspace")
@@ -156,15 +149,15 @@ class ReviewView(QWidget):
         )
         self.saved.setPlaceholderText("No saved checklist")
         self.saved.activated.connect(lambda i: self.open_checklist(self.saved.itemText(i)))
-        self.load_button = button(
+        self.load_button = action_button(
             "Load file…", "Load checklist file", "Read a text file with one question per line",
             self.load_file,
         )  # fmt: skip
-        self.save_button = button(
+        self.save_button = action_button(
             "Save…", "Save checklist", "Save these questions under a name in this workspace",
             self.save_checklist,
         )  # fmt: skip
-        self.delete_button = button(
+        self.delete_button = action_button(
             "Delete", "Delete checklist", "Delete the chosen saved checklist",
             self.delete_checklist,
         )  # fmt: skip
@@ -191,10 +184,10 @@ class ReviewView(QWidget):
         scope.addButton(self.every_document)
         scope.addButton(self.whole_workspace)
         self._scope = scope
-        self.run_button = button(
+        self.run_button = action_button(
             "Run", "Run checklist", "Answer every question of the checklist", self.run
         )
-        self.cancel_button = button(
+        self.cancel_button = action_button(
             "Cancel", "Cancel review", "Stop after the answer being written", self.cancel
         )
         self.export_button = QToolButton()
