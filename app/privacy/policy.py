@@ -62,7 +62,7 @@ from pydantic import (
 
 from app.errors import EnclaveError
 from app.privacy.egress import is_loopback
-from app.privacy.team_policy import TeamModel, TeamServers
+from app.privacy.team_policy import TeamModel, TeamServers, absolute_ca_file
 from models.openai_client import parse_base_url
 
 if TYPE_CHECKING:
@@ -103,9 +103,7 @@ class _EndpointModel(BaseModel):
     @field_validator("ca_file")
     @classmethod
     def _check_ca_file(cls, value: str | None) -> str | None:
-        if value is not None and not Path(value).is_absolute():
-            raise ValueError("ca_file must be an absolute path to a PEM file")
-        return value
+        return absolute_ca_file(value)
 
     @field_validator("base_url")
     @classmethod
@@ -174,9 +172,7 @@ class _ServerModel(BaseModel):
     @field_validator("ca_file")
     @classmethod
     def _check_ca_file(cls, value: str | None) -> str | None:
-        if value is not None and not Path(value).is_absolute():
-            raise ValueError("ca_file must be an absolute path to a PEM file")
-        return value
+        return absolute_ca_file(value)
 
     @field_validator("base_url")
     @classmethod
@@ -235,18 +231,10 @@ class _PolicyModel(BaseModel):
         return self
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """One approved OpenAI-compatible endpoint."""
+class _AtBaseUrl:
+    """The host, port and "host:port" destination of an approved `base_url`."""
 
-    id: str
     base_url: str
-    model: str
-    label: str = ""
-    api: Literal["openai", "azure"] = "openai"
-    api_version: str | None = None
-    requires_key: bool = True
-    ca_file: str | None = None  # trust this CA (PEM) instead of the system's, for this endpoint
 
     @property
     def host(self) -> str:
@@ -262,7 +250,21 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
-class InferenceServer:
+class Endpoint(_AtBaseUrl):
+    """One approved OpenAI-compatible endpoint."""
+
+    id: str
+    base_url: str
+    model: str
+    label: str = ""
+    api: Literal["openai", "azure"] = "openai"
+    api_version: str | None = None
+    requires_key: bool = True
+    ca_file: str | None = None  # trust this CA (PEM) instead of the system's, for this endpoint
+
+
+@dataclass(frozen=True)
+class InferenceServer(_AtBaseUrl):
     """One approved on-premises OpenAI-compatible server: a model of the portfolio."""
 
     id: str
@@ -280,18 +282,6 @@ class InferenceServer:
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 60.0
     timeout_s: float = 300.0
-
-    @property
-    def host(self) -> str:
-        return parse_base_url(self.base_url).host
-
-    @property
-    def port(self) -> int:
-        return parse_base_url(self.base_url).port
-
-    @property
-    def destination(self) -> str:
-        return f"{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ SslMode = Literal["disable", "prefer", "require", "verify-ca", "verify-full"]
 _ENCRYPTED = ("require", "verify-ca", "verify-full")
 
 
-def _absolute(value: str | None) -> str | None:
+def absolute_ca_file(value: str | None) -> str | None:
+    """A policy's `ca_file` as given, or ValueError when it is not an absolute path."""
     if value is not None and not Path(value).is_absolute():
         raise ValueError("ca_file must be an absolute path to a PEM file")
     return value
@@ -47,7 +48,7 @@ class _PostgresModel(BaseModel):
     @field_validator("ca_file")
     @classmethod
     def _check_ca_file(cls, value: str | None) -> str | None:
-        return _absolute(value)
+        return absolute_ca_file(value)
 
     @model_validator(mode="after")
     def _encrypted_off_machine(self) -> _PostgresModel:
@@ -69,7 +70,7 @@ class _ChromaModel(BaseModel):
     @field_validator("ca_file")
     @classmethod
     def _check_ca_file(cls, value: str | None) -> str | None:
-        return _absolute(value)
+        return absolute_ca_file(value)
 
     @model_validator(mode="after")
     def _encrypted_off_machine(self) -> _ChromaModel:
