@@ -179,10 +179,25 @@ def answers(evidence: Sequence[Evidence], question: str, *, below: float = NOT_F
     return not evidence[0].absent
 
 
+# A contract's answer to "when" that is not itself a date: it points at one ("effective as of
+# the date first written above", "upon execution"), or a template leaves the day blank ("this
+# ___ day of ______, 2004").
+_DATE_REFERENCE_RE = re.compile(
+    r"\bthe date first (?:above )?(?:written|set forth|stated|mentioned|shown)\b"
+    r"|\b(?:upon|on) (?:the )?(?:its )?(?:full )?(?:execution|signing|signature)\b",
+    re.IGNORECASE,
+)
+_BLANK_DATE_RE = re.compile(r"\bday of\s*_{2,}|_{2,}\s*,?\s*(?:19|20)\d\d\b", re.IGNORECASE)
+
+
 def type_matches(text: str, wanted: AnswerType) -> bool:
     """Whether `text` states a fact of the wanted kind (always true for "any")."""
     kinds = _TYPE_KINDS[wanted]
     if not kinds:
+        return True
+    if wanted in ("date", "when") and _BLANK_DATE_RE.search(text):
+        return True
+    if wanted == "when" and _DATE_REFERENCE_RE.search(text):  # "what date?" wants the date
         return True
     found = atoms(text)
     if wanted == "party":
@@ -283,6 +298,27 @@ def _cued(stem: str, texts: Sequence[str], term_sets: Sequence[set[str]]) -> boo
     return bool(endings) and any(
         w.lower().endswith(e) for text in texts for w in _WORD_RE.findall(text) for e in endings
     )
+
+
+_OR_RE = re.compile(r"([\w'’-]+)\s+or\s+([\w'’-]+)", re.IGNORECASE)
+
+
+def _without_named_alternatives(question: str, absent: Sequence[str]) -> list[str]:
+    """`absent` less each word asked as one of two alternatives ("revenue or profit sharing",
+    "non-compete or exclusivity") whose other alternative a passage names: the question asks
+    about either."""
+    missing = set(absent)
+    named: set[str] = set()
+    for m in _OR_RE.finditer(question):
+        left, right = _terms(m.group(1)), _terms(m.group(2))
+        if not left or not right:
+            continue
+        a, b = left[-1], right[0]
+        if a in missing and b not in missing:
+            named.add(a)
+        if b in missing and a not in missing:
+            named.add(b)
+    return [t for t in absent if t not in named]
 
 
 def _words_of(text: str, stems: Sequence[str]) -> tuple[str, ...]:
@@ -391,6 +427,7 @@ def score_candidates(
     # ... unless a passage says it in other words: then the question may still be answered,
     # but it is not "not found" for want of the word (rag.evidence.answers).
     absent = [t for t in unmatched if not _near(t, term_sets) and not _cued(t, texts, term_sets)]
+    absent = _without_named_alternatives(question, absent)
     dense = [0.0] * n
     if embed is not None:
         vectors = embed([question, *texts])

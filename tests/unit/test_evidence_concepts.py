@@ -90,3 +90,40 @@ def test_a_word_of_the_same_family_counts() -> None:
 def test_a_kind_is_named_by_its_members(question: str, text: str) -> None:
     evidence = choose_evidence(question, [_hit(text)], None)
     assert evidence and not evidence[0].absent, evidence[:1]
+
+
+def test_one_of_two_alternatives_named_is_enough() -> None:
+    """ "A holdback or retention": a passage naming either is about the question."""
+    from rag.evidence import choose_evidence
+
+    grant = _hit("A retention of ten percent applies to each payment under this Agreement.")
+    assert (
+        choose_evidence("Is there a holdback or retention of payments?", [grant], None)[0].absent
+        == ()
+    )
+    assert choose_evidence("Is there a holdback of payments?", [grant], None)[0].absent == (
+        "holdback",
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "typed"),
+    [
+        ("When does this agreement become effective?",
+         "This Agreement shall become effective as of the date first written above.", True),
+        ("When does this agreement become effective?",
+         "This Agreement becomes effective upon execution by both parties.", True),
+        ("What is the date of this agreement?",
+         "This Agreement shall become effective as of the date first written above.", False),
+        ("What is the date of this agreement?",
+         "This Agreement is entered into as of this ___ day of _________, 2004.", True),
+        ("When does this agreement become effective?",
+         "This Agreement shall be governed by the laws of Texas.", False),
+    ],
+)  # fmt: skip
+def test_a_date_by_reference_answers_when_but_not_what_date(
+    question: str, sentence: str, typed: bool
+) -> None:
+    from rag.evidence import answer_type, type_matches
+
+    assert type_matches(sentence, answer_type(question)) is typed
