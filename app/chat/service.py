@@ -151,7 +151,13 @@ class ChatService:
         sources = lookup.sources
         flagged = lookup.instruction_notices()
         yield SourcesFound(sources)
-        first = evidence_only(lookup.evidence, lookup.lines) if lookup.found else None
+        first: Composed | None = None
+        if lookup.found:  # documents that answer differently: each one's quote is shown first
+            first = (
+                several_answers(lookup.several)
+                if lookup.several
+                else evidence_only(lookup.evidence, lookup.lines)
+            )
         yield EvidenceFound(first.evidence if first else [])
         route = self.router.route(
             question,

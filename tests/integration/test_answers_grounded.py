@@ -41,12 +41,22 @@ and Meridian Devices Corp. ("Buyer").
 """
 
 
+LEASE = """EQUIPMENT LEASE
+
+This Equipment Lease is made on May 2, 2022 between Granite Leasing Inc. ("Lessor") and
+Meridian Devices Corp. ("Lessee").
+
+9. GOVERNING LAW. This Lease shall be governed by the laws of the State of Texas.
+"""
+
+
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("answers-home")
     folder = tmp_path_factory.mktemp("matter")
     (folder / "services-agreement.txt").write_text(SERVICES, encoding="utf-8")
     (folder / "supply-agreement.txt").write_text(SUPPLY, encoding="utf-8")
+    (folder / "equipment-lease.txt").write_text(LEASE, encoding="utf-8")
     enclave(home, "ingest", str(folder), "-w", "deals", "--create")
     return home
 
@@ -87,13 +97,30 @@ def test_a_question_the_documents_do_not_answer_is_not_found(home: Path) -> None
     assert answer["route"]["confidence"] is None  # type: ignore[index]
 
 
-def test_two_agreements_with_different_laws_get_both_answers(home: Path) -> None:
+def test_agreements_with_different_laws_get_each_answer(home: Path) -> None:
     answer = _ask(home, "Which state's law governs the agreement?")
     documents = {e["document"]: e["quote"] for e in answer["evidence"]}  # type: ignore[union-attr]
-    assert set(documents) == {"services-agreement.txt", "supply-agreement.txt"}
+    assert set(documents) == {
+        "services-agreement.txt",
+        "supply-agreement.txt",
+        "equipment-lease.txt",
+    }
     assert "Delaware" in documents["services-agreement.txt"]
     assert "New York" in documents["supply-agreement.txt"]
+    assert "Texas" in documents["equipment-lease.txt"]
     assert "differently" in str(answer["answer"])
+
+
+def test_the_printed_answer_shows_every_documents_own_words(home: Path) -> None:
+    """What a person reads in the terminal: all three laws, each under its document (the
+    evidence block shown first is each document's quote, not the two best quotes)."""
+    out = enclave(home, "ask", "Which state's law governs the agreement?", "-w", "deals").stdout
+    assert out.startswith("From your documents:"), out
+    for law, name in (("Delaware", "services"), ("New York", "supply"), ("Texas", "lease")):
+        quote = next(line for line in out.splitlines() if law in line)
+        below = out.splitlines()[out.splitlines().index(quote) + 1]
+        assert name in below, out
+    assert "3 documents give different answers" in out, out
 
 
 def test_a_checklist_of_questions_over_every_document(home: Path, tmp_path: Path) -> None:
@@ -108,14 +135,17 @@ def test_a_checklist_of_questions_over_every_document(home: Path, tmp_path: Path
     )
     rows = json_lines(proc.stdout)
     assert [(r["question"][:5], r["document"]) for r in rows] == [
+        ("Which", "equipment-lease.txt"),
+        ("What ", "equipment-lease.txt"),
         ("Which", "services-agreement.txt"),
         ("What ", "services-agreement.txt"),
         ("Which", "supply-agreement.txt"),
         ("What ", "supply-agreement.txt"),
-    ]
+    ]  # documents in name order
     laws = [r for r in rows if r["question"].startswith("Which")]
-    assert "Delaware" in laws[0]["evidence"][0]["quote"]
-    assert "New York" in laws[1]["evidence"][0]["quote"]
+    assert "Texas" in laws[0]["evidence"][0]["quote"]
+    assert "Delaware" in laws[1]["evidence"][0]["quote"]
+    assert "New York" in laws[2]["evidence"][0]["quote"]
     assert all(r["not_found"] for r in rows if r["question"].startswith("What"))
     table = tmp_path / "review.csv"
     enclave(
@@ -124,4 +154,4 @@ def test_a_checklist_of_questions_over_every_document(home: Path, tmp_path: Path
     )  # fmt: skip
     text = table.read_text(encoding="utf-8")
     assert text.startswith("# Machine-made by Enclave") and "Delaware" in text
-    assert text.count("\n") == 2 + 4  # the note, the header and one row per answer
+    assert text.count("\n") == 2 + 6  # the note, the header and one row per answer
