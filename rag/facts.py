@@ -28,6 +28,7 @@ __all__ = [
     "missing_atoms",
     "negated_words",
     "number_value",
+    "without_facts",
 ]
 
 
@@ -455,6 +456,32 @@ def _atoms_cached(text: str) -> frozenset[Atom]:
     masked = _mask(text, spans + freq_spans)
     return frozenset(
         dates | frequencies | _unit_atoms(masked) | _name_atoms(masked) | _code_atoms(masked)
+    )
+
+
+# Words that are part of a fact atoms() checks with its own normalisation ("sixty days", "twice
+# daily"): a word-by-word comparison must not count them again.
+_FACT_WORDS = frozenset(
+    """day days week weeks month months year years hour hours minute minutes business calendar
+    mg mcg ml g kg mmhg units unit percent dollars usd""".split()
+)
+
+
+def without_facts(text: str) -> str:
+    """`text` with the words of its dates, frequencies, numbers and their units blanked out:
+    what is left is what a comparison of words should compare."""
+    _, spans = _date_atoms(text)
+    _, freq_spans = _frequency_atoms(text)
+    masked = _mask(text, spans + freq_spans)
+    return re.sub(
+        r"[\w.,'-]+",
+        lambda m: (
+            m.group(0)
+            if number_value(m.group(0).strip(".,")) is None
+            and m.group(0).lower().strip(".,'") not in _FACT_WORDS
+            else " "
+        ),
+        masked,
     )
 
 

@@ -185,7 +185,9 @@ def compose(
     """Evidence first, then the model's supported sentences with renumbered markers. When the
     `question` asks for a kind of fact (a law, a date, a dose), a sentence that states none is
     not an answer to it, however true: it is left out like an unsupported one."""
-    checked = [_answers_kind(c, answer_type(question)) for c in check_answer(draft, sources)]
+    checked = [
+        _answers_kind(c, answer_type(question)) for c in check_answer(draft, sources, question)
+    ]
     if question:
         checked = _on_the_question(checked, question, sources, evidence)
     kept = [c for c in checked if c.supported and c.checkable]

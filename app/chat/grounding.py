@@ -3,9 +3,11 @@
 A sentence is *supported* when one sentence (or a heading with its lines) of a passage it cites
 holds every checkable fact it states (rag.facts: numbers, durations, amounts, dates, doses,
 frequencies, names, places), says yes where the passage says yes and no where it says no, and
-quotes only words that stand verbatim in that passage. A sentence with no checkable fact needs
-half its content words in the passage, as before. A sentence that fails is never shown as the
-answer: `check_answer` returns it as unsupported and the chat service leaves it out (README,
+quotes only words that stand verbatim in that passage. Its words must be there too: half of
+all its content words, and in each clause no more than one word in three missing (its facts
+and the question's words, which an answer repeats, aside), so a true clause does not carry an
+invented one. A sentence that fails is never shown as the answer: `check_answer` returns it as
+unsupported and the chat service leaves it out (README,
 "How answers are checked").
 
 Pure functions over the retrieved hits; no model, no index.
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 from rag.citations import cited_numbers, words
 from rag.evidence import SHORT_SENTENCE_CHARS
-from rag.facts import Atom, atoms, missing_atoms, negated_words
+from rag.facts import Atom, atoms, missing_atoms, negated_words, without_facts
 from rag.injection import instruction_spans, overlaps_instruction
 from rag.sentences import sentence_spans
 from rag.types import Hit
@@ -28,6 +30,10 @@ from rag.types import Hit
 __all__ = ["CheckedSentence", "check_answer", "check_sentence", "check_windows", "split_answer"]
 
 SUPPORTED_SHARE = 0.5  # a sentence without checkable facts: this share of its words in the source
+CLAUSE_SHARE = 2 / 3  # each clause: this share of its own words (not the question's) in it
+_CLAUSE_RE = re.compile(
+    r";|,\s+(?:and|but|while|whereas|although|though|so)\s+|\s+(?:but|whereas)\s+", re.I
+)
 _MARKER_RE = re.compile(r"\[\s*\d{1,2}(?:\s*,\s*\d{1,2})*\s*\]")
 _QUOTED_RE = re.compile(r"[\"“]([^\"”]{3,400})[\"”]")
 _LIST_LINE_RE = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
@@ -107,10 +113,27 @@ def check_windows(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def check_sentence(sentence: str, sources: Sequence[Hit]) -> CheckedSentence:
+def _unheld_clause(claim: str, window: str, asked: set[str]) -> bool:
+    """Whether a clause of the claim says what the window does not: two or more of its content
+    words (less its facts, checked as facts, and the question's words, which an answer
+    repeats) are not in the window, and they are over a third of the clause's words. "He was
+    given antibiotics for infection, and he is to continue the Colace": the second clause is
+    held, the first is not, and half of all the words would pass the sentence. One word not
+    there ("He *takes* metoprolol") is phrasing."""
+    held = _stems(words(window))
+    for part in _CLAUSE_RE.split(claim):
+        said = _stems(_content(without_facts(part))) - asked
+        novel = said - held
+        if len(novel) >= 2 and len(novel) > (1 - CLAUSE_SHARE) * len(said):
+            return True
+    return False
+
+
+def check_sentence(sentence: str, sources: Sequence[Hit], question: str = "") -> CheckedSentence:
     """Check one sentence against the sources it cites (all sources when it cites none): find
-    the passage sentence that holds all its facts and shares most of its words, then make sure
-    it does not say the opposite."""
+    the passage sentence that holds all its facts and shares most of its words, make sure each
+    of its clauses says what that sentence says (the `question`'s words, which an answer
+    repeats, do not count), and that it does not say the opposite."""
     cited = tuple(cited_numbers(sentence, len(sources)))
     bare = _MARKER_RE.sub(" ", sentence)
     claim_atoms = atoms(bare)
@@ -150,6 +173,10 @@ def check_sentence(sentence: str, sources: Sequence[Hit]) -> CheckedSentence:
         return CheckedSentence(
             sentence, False, True, cited, None, (), "the cited passage does not say this"
         )
+    if _unheld_clause(bare, window, _stems(_content(question))):
+        return CheckedSentence(
+            sentence, False, True, cited, None, (), "the cited passage does not say this"
+        )
     if _polarity_clash(bare, window):
         return CheckedSentence(
             sentence, False, True, cited, None, (), "the cited passage says the opposite"
@@ -157,6 +184,6 @@ def check_sentence(sentence: str, sources: Sequence[Hit]) -> CheckedSentence:
     return CheckedSentence(sentence, True, True, cited, n, window=span)
 
 
-def check_answer(answer: str, sources: Sequence[Hit]) -> list[CheckedSentence]:
+def check_answer(answer: str, sources: Sequence[Hit], question: str = "") -> list[CheckedSentence]:
     """Every sentence of `answer`, checked (see the module docstring)."""
-    return [check_sentence(s, sources) for s in split_answer(answer)]
+    return [check_sentence(s, sources, question) for s in split_answer(answer)]

@@ -197,3 +197,38 @@ def test_a_quote_cut_where_its_passage_starts_or_ends_is_shown_with_an_ellipsis(
     assert (
         "\u2026" not in evidence_only([Evidence(whole, 0, 10, 0.5, 0.0, 0.5, False)], [None]).answer
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "passage", "sentence", "supported"),
+    [
+        # an invented clause carried by a true one
+        ("What prescriptions was the patient given at discharge?",
+         "He is asked to continue the Colace as an outpatient for stool softening for comfort.",
+         "The patient was prescribed a combination of antibiotics for infection, and he is "
+         "asked to continue the Colace as an outpatient for stool softening [1].", False),
+        ("What prescriptions was the patient given at discharge?",
+         "He is asked to continue the Colace as an outpatient for stool softening for comfort.",
+         "He is asked to continue the Colace as an outpatient for stool softening [1].", True),
+        # invented findings next to true ones, in one clause
+        ("What did the renal ultrasound show?",
+         "At that time, he was shown to have multiple bilateral renal cysts with one that did "
+         "not meet classification as a simple cyst.",
+         "The renal ultrasound showed a clear outline of the kidney with multiple bilateral "
+         "renal cysts [1].", False),
+        ("What did the renal ultrasound show?",
+         "At that time, he was shown to have multiple bilateral renal cysts with one that did "
+         "not meet classification as a simple cyst.",
+         "The renal ultrasound showed multiple bilateral renal cysts [1].", True),
+        # phrasing, the question's words and facts in other words are not invented
+        ("How much notice is needed to terminate for convenience?",
+         "Either party may terminate this Agreement for convenience upon sixty (60) days' "
+         "written notice.",
+         "Termination for convenience needs 60 days' written notice [1].", True),
+    ],
+)  # fmt: skip
+def test_every_clause_must_be_said_by_the_passage(
+    question: str, passage: str, sentence: str, supported: bool
+) -> None:
+    checked = check_sentence(sentence, [_hit(passage, 1)], question)
+    assert checked.supported is supported, checked
