@@ -394,6 +394,12 @@ class Router:
     models: CatalogLike = lambda: ()
     policy: PolicyProvider = lambda: None
     config: RouterConfig = field(default_factory=RouterConfig)
+    # The last question classified, by which classifier, and its prediction: the chat service
+    # routes a question twice (a first guess to preload its model, then with the retrieval's
+    # support), and the question is embedded once for both.
+    _last: tuple[str, object, DomainPrediction | None] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def route(
         self,
@@ -409,7 +415,12 @@ class Router:
         prediction = None
         if overrides.domain is None:
             clf = self.classifier()
-            prediction = None if clf is None else clf.classify(question)
+            last = self._last
+            if last is not None and last[0] == question and last[1] is clf:
+                prediction = last[2]
+            else:
+                prediction = None if clf is None else clf.classify(question)
+                self._last = (question, clf, prediction)
         allowed, note = self._frontier_allowed(workspace_id)
         signals = Signals(question, prediction, support, n_sources, allowed, note)
         route = decide(signals, list(self.models()), default_model, overrides, self.config)

@@ -295,7 +295,10 @@ def test_router_asks_the_policy_per_workspace() -> None:
     assert a.frontier_offered and not b.frontier_offered
     assert a.frontier_helpful and b.frontier_helpful
     assert a.model_id == "law-3b" and a.router_ms is not None
-    assert clf.seen == ["What is the cap?"] * 2
+    assert clf.seen == ["What is the cap?"]  # the same question is classified once
+    router.route("What is the term?", workspace_id="firm", support=0.2, n_sources=1,
+                 default_model="smollm2")  # fmt: skip
+    assert clf.seen == ["What is the cap?", "What is the term?"]
 
 
 def test_router_a_broken_policy_never_opens_the_route() -> None:
