@@ -159,3 +159,19 @@ def test_an_unanswerable_question_is_recognised(enclave: Enclave) -> None:
     assert answer.not_found and answer.answer == NOT_FOUND_TEXT
     assert answer.route.abstained and answer.citations == []
     assert answer.route.frontier_helpful  # nothing supports it: a larger model might help
+
+
+def test_a_preloaded_real_model_is_the_one_that_answers(enclave: Enclave) -> None:
+    """EngineManager.preload with the real GGUF through llama.cpp: the load runs on its own
+    thread, and get() returns that engine (not a second load), ready to generate."""
+    from models.types import GenerationOptions, Message
+
+    engines = enclave.engines
+    engines.unload("smollm2-clinical")
+    engines.preload("smollm2-clinical")
+    engine = engines.get("smollm2-clinical")
+    assert engines.get("smollm2-clinical") is engine
+    assert engines.loaded().count("smollm2-clinical") == 1
+    options = GenerationOptions(max_tokens=4, temperature=0.0)
+    reply = "".join(e.text for e in engine.generate([Message("user", "Say hello.")], options))
+    assert reply.strip()
