@@ -182,8 +182,8 @@ class ChatService:
                 not_found=True, notices=notices + flagged + _offers(route),
             )  # fmt: skip
             return
-        if lookup.several:  # the documents answer differently: each one's own words
-            composed = several_answers(lookup.several)
+        if lookup.several and first is not None:  # each document's own words, shown above
+            composed = first
             composed.notices += flagged
             route = replace(route, samples=0, confidence=_confidence(route, composed, lookup))
             yield Token(composed.answer)
