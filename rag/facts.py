@@ -352,7 +352,9 @@ _NOT_NAMES = frozenset(
     assessment impression diagnosis procedure findings medications allergies none unknown
     monday tuesday wednesday thursday friday saturday sunday january february march april june
     july august september october november december state states law laws usd eur gbp us
-    inc corp corporation llc ltd plc lp llp co""".split()
+    inc corp corporation llc ltd plc lp llp co
+    now whereas therefore witnesseth witness whereof hereby hereto herein hereof hereunder
+    recital recitals background agree agreed agrees follows premises""".split()
 )
 _DRUG_SUFFIX = re.compile(
     r"\b[a-z]{3,}(?:olol|pril|sartan|statin|azole|cillin|mycin|cycline|floxacin|oxacin|pam|"

@@ -127,3 +127,17 @@ def test_a_date_by_reference_answers_when_but_not_what_date(
     from rag.evidence import answer_type, type_matches
 
     assert type_matches(sentence, answer_type(question)) is typed
+
+
+def test_a_sentence_naming_the_parties_answers_who_the_parties_are() -> None:
+    """"Who are the parties" is answered by the sentence that names them, though it never
+    writes "parties"; the recital that writes "parties" and names none is not the answer."""
+    text = (
+        "This Reseller Agreement is entered into as of 1 March 2004 by and between PivX "
+        "Corporation, a California corporation, and Detto Technologies, a Washington "
+        "corporation.\n\nNOW THEREFORE, for good and valuable consideration, the parties "
+        "hereby agree as follows:\n\n1. GRANT. PivX grants Detto a licence to distribute."
+    )
+    (best, *_) = choose_evidence("Who are the parties to this agreement?", [_hit(text)], None)
+    assert best.quote.startswith("This Reseller Agreement") and best.type_match
+    assert answers([best], "Who are the parties to this agreement?")

@@ -104,3 +104,22 @@ def test_negated_words_follow_the_cue() -> None:
 )
 def test_identifiers_are_checked_whole(claim: str, source: str, missing: list[str]) -> None:
     assert [str(a) for a in missing_atoms(claim, source)] == missing
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NOW, THEREFORE, in consideration of the mutual covenants herein, the parties agree as "
+        "follows:",
+        "IN WITNESS WHEREOF, the parties hereto have executed this Agreement.",
+        "WITNESSETH: WHEREAS the parties wish to set out their understanding.",
+    ],
+)
+def test_a_contracts_recital_words_are_not_names(text: str) -> None:
+    """All-caps recital words are drafting, not a party: "who are the parties" must not take
+    "NOW THEREFORE ... the parties agree as follows" for an answer naming them."""
+    from rag.evidence import type_matches
+
+    assert not [a for a in atoms(text) if a.kind == "name"]
+    assert not type_matches(text, "party")
+    assert type_matches("This Agreement is made between Adams Golf, Ltd. and Pinnacle.", "party")
