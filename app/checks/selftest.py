@@ -137,6 +137,7 @@ class SelfTestReport:
     model_id: str = ""
     device: str = ""
     backend: str = ""
+    embedder_backend: str = ""  # "onnxruntime" or "torch"
     llama_system_info: str = ""
     frozen: bool = False
     answer: str = ""  # the answer about the synthetic sample (never user content)
@@ -257,7 +258,7 @@ def _stages(
     report.add("model loaded by llama.cpp", True, f"{record.quantization}, on {engine.device}")
     _hardware(report)
 
-    _ = enclave.embedder
+    _search_model(enclave, report)
     mark("embedder_ready")
     ws = enclave.workspaces.get_or_create("self-test")
     sample = write_sample(home / "sample")
@@ -269,6 +270,21 @@ def _stages(
     answer = _ask(enclave, ws, report, mark)
     if answer is not None:
         _check_citations(enclave, ws, answer, report)
+
+
+def _search_model(enclave: Enclave, report: SelfTestReport) -> None:
+    """The search model loads, through ONNX Runtime whenever the install step made its file (a
+    bundle that lost the file would silently run PyTorch, several times slower to start)."""
+    from rag.onnx_embedder import installed_onnx_path
+
+    embedder = enclave.embedder
+    backend = str(getattr(embedder, "backend", "?"))
+    report.embedder_backend = backend
+    forced = os.environ.get("ENCLAVE_EMBEDDER_BACKEND", "auto").strip().lower() not in ("", "auto")
+    if installed_onnx_path().is_file() and not forced:
+        report.add("search model runs on ONNX Runtime", backend == "onnxruntime", backend)
+    else:
+        report.add("search model loaded", True, backend)
 
 
 def _hardware(report: SelfTestReport) -> None:

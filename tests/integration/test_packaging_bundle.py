@@ -44,6 +44,7 @@ def test_bundle_self_test_passes_offline_with_no_outside_connection() -> None:
     assert result["ok"], result["problems"]
     report = result["report"]
     assert report["frozen"] is True and report["ok"] is True
+    assert report["embedder_backend"] == "onnxruntime"  # the spec carries the ONNX files
     assert result["non_loopback_connects"] == 0
     if result["strace"]:
         assert result["connect_calls"] is not None

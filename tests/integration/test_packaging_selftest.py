@@ -54,6 +54,27 @@ def test_self_test_fails_and_says_why_when_the_sample_cannot_be_read(
     assert (tmp_path / "home" / "data").is_dir()  # the given home is used and kept
 
 
+def test_search_model_check_fails_when_the_installed_onnx_file_is_not_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bundle that lost its ONNX file would run PyTorch: with the file installed (make does),
+    a search model on any other back-end fails the self-test, naming it."""
+    from types import SimpleNamespace
+
+    from rag.onnx_embedder import installed_onnx_path
+
+    assert installed_onnx_path().is_file(), "make exports the search model's ONNX file"
+    monkeypatch.delenv("ENCLAVE_EMBEDDER_BACKEND", raising=False)
+    for backend, ok in (("torch", False), ("onnxruntime", True)):
+        report = SelfTestReport()
+        fake = SimpleNamespace(embedder=SimpleNamespace(backend=backend))
+        selftest._search_model(fake, report)  # type: ignore[arg-type]
+        (check,) = report.checks
+        assert (check.name, check.ok, check.detail) == (
+            "search model runs on ONNX Runtime", ok, backend)
+        assert report.embedder_backend == backend
+
+
 def _run(
     args: list[str], home: Path | None = None, **kw: object
 ) -> subprocess.CompletedProcess[str]:
@@ -89,7 +110,9 @@ def test_entry_point_self_test_passes_with_the_real_stack(tmp_path: Path) -> Non
     names = {c["name"] for c in report["checks"]}
     assert {"egress guard active (loopback only)", "every telemetry switch off",
             "nothing tried to leave this computer",
-            "a scanned page read by OCR"} <= names  # fmt: skip
+            "a scanned page read by OCR",
+            "search model runs on ONNX Runtime"} <= names  # fmt: skip
+    assert report["embedder_backend"] == "onnxruntime"
     assert report["model_id"] == "smollm2-135m-instruct" and report["device"] == "CPU"
     cited = [c for c in report["citations"] if c["verified"] and SAMPLE_FACT in c["quote"]]
     assert cited and cited[0]["page"] == 2 and cited[0]["document"] == selftest.SAMPLE_NAME
