@@ -61,7 +61,12 @@ CUES: dict[str, tuple[str, ...]] = {
     "mainta": ("carry", "keep", "obtain", "procure", "in force", "in effect"),
     "contin": ("surviv", "remain in effect", "remain in force", "after termination",
                "after the termination", "post-termination"),
-    "expire": ("term", "terminat", "until", "years", "expir", "period"),
+    # the agreement's own term, not any termination or period: "shall continue for six (6)
+    # months", "until the third anniversary", "the Initial Term"
+    "expire": ("expir", "until", "anniversar", "term of this", "initial term", "the term ",
+               "a term of", "terminate on", "terminates on", "continue for",
+               "continue in effect", "continue in full force", "remain in effect",
+               "remain in force", "for a period of"),
     "renewa": ("renew", "extend", "extens", "successive", "automatic"),
     "stop": ("non-renewal", "not to renew", "terminat", "notice"),
     "warran": ("guarant", "warrant", "defect"),

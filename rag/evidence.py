@@ -301,7 +301,7 @@ def _cued(stem: str, texts: Sequence[str], term_sets: Sequence[set[str]]) -> boo
     phrases = cue_phrases(stem)
     if stems and any(t.startswith(c) for terms in term_sets for t in terms for c in stems):
         return True
-    if phrases and any(p in text.lower() for text in texts for p in phrases):
+    if phrases and any(p in " ".join(text.lower().split()) for text in texts for p in phrases):
         return True
     endings = cue_endings(stem)
     return bool(endings) and any(

@@ -141,3 +141,17 @@ def test_a_sentence_naming_the_parties_answers_who_the_parties_are() -> None:
     (best, *_) = choose_evidence("Who are the parties to this agreement?", [_hit(text)], None)
     assert best.quote.startswith("This Reseller Agreement") and best.type_match
     assert answers([best], "Who are the parties to this agreement?")
+
+
+def test_the_agreements_own_term_answers_when_it_expires() -> None:
+    """"When does it expire?" is answered by the term clause ("continue for six months"),
+    not by a termination-for-breach clause that also states a period."""
+    text = (
+        "4.1 A party may terminate this Agreement if the other party fails to cure a material "
+        "breach within thirty (30) days after written notice of it.\n\n"
+        "4.2 The term of this  Agreement shall commence on the Effective Date and continue "
+        "for six (6) months.\n\n"
+        "4.3 Sections 5 and 6 shall survive the termination of this Agreement."
+    )
+    (best, *_) = choose_evidence("When does this agreement expire?", [_hit(text)], None)
+    assert best.quote.startswith("4.2 The term")
