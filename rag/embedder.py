@@ -96,8 +96,14 @@ class SentenceTransformerEmbedder:
             raise EmbedderUnavailableError(
                 f"No embedding model was found at {model_path} (config.json is missing)."
             )
-        from sentence_transformers import SentenceTransformer  # heavy: torch
-
+        try:
+            from sentence_transformers import SentenceTransformer  # heavy: torch
+        except ImportError as exc:  # the one-folder app carries ONNX Runtime, not PyTorch
+            raise EmbedderUnavailableError(
+                "The PyTorch back-end of the search model is not installed here "
+                f"({exc.name or 'sentence-transformers'} is missing): use the ONNX back-end "
+                "(unset ENCLAVE_EMBEDDER_BACKEND)."
+            ) from exc
         try:
             self._model: SentenceTransformer = SentenceTransformer(
                 str(model_path), device=device, local_files_only=True

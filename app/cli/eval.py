@@ -78,9 +78,12 @@ def _tune(enclave: Enclave, args: argparse.Namespace) -> None:
 
 def limit_torch_threads(n: int) -> None:
     """Embed with `n` torch threads. On a shared, busy machine one thread embeds a single
-    question several times faster than torch's default pool (bench/results/router.md)."""
-    import torch
-
+    question several times faster than torch's default pool (bench/results/router.md).
+    Nothing to do where torch is not installed (the one-folder app: ONNX Runtime embeds)."""
+    try:
+        import torch
+    except ImportError:
+        return
     torch.set_num_threads(max(1, n))
 
 

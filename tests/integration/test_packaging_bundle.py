@@ -45,6 +45,9 @@ def test_bundle_self_test_passes_offline_with_no_outside_connection() -> None:
     report = result["report"]
     assert report["frozen"] is True and report["ok"] is True
     assert report["embedder_backend"] == "onnxruntime"  # the spec carries the ONNX files
+    internal = BUNDLE / "_internal"
+    assert not (internal / "torch").exists(), "the bundle's search model needs no PyTorch"
+    assert (internal / "share" / "enclave" / "embedder" / "all-MiniLM-L6-v2.onnx").is_file()
     assert result["non_loopback_connects"] == 0
     if result["strace"]:
         assert result["connect_calls"] is not None

@@ -87,3 +87,14 @@ def test_int8_asked_for_but_not_installed_says_how_to_make_it(
     monkeypatch.setenv("ENCLAVE_EMBEDDER_ONNX", str(tmp_path / "absent.int8.onnx"))
     with pytest.raises(EmbedderUnavailableError, match=r"export_embedder_onnx\.py"):
         load_search_model()
+
+
+def test_torch_asked_for_where_it_is_not_installed_is_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-folder app carries no PyTorch: ENCLAVE_EMBEDDER_BACKEND=torch there gets a
+    sentence saying what to do, not an ImportError's traceback."""
+    (tmp_path / "config.json").write_text("{}")
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # import fails
+    with pytest.raises(EmbedderUnavailableError, match="not installed here.*ONNX back-end"):
+        load_embedder(tmp_path, None, backend="torch")
