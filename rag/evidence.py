@@ -160,6 +160,14 @@ _GENERIC = frozenset(
     details detailed explain summarize summarise summary overview every each""".split()
 )
 
+_EFFECT_RE = re.compile(r"\beffective\b|\btakes? effect\b|\bcome into (?:force|effect)\b", re.I)
+_EFFECT_CLAUSE_RE = re.compile(
+    r"\b(?:this|the)\s+(?:agreement|contract|amendment)\s+(?:shall|will|is to)?\s*(?:be(?:come)?"
+    r"\s+effective|take\s+effect|enter\s+into\s+(?:force|effect)|come\s+into\s+(?:force|effect)|"
+    r"commences?|shall\s+commence)\b",
+    re.I,
+)
+
 
 def _terms(text: str) -> list[str]:
     out = []
@@ -298,6 +306,12 @@ def score_candidates(
         opening_spans = [(h, s, e) for h in openings for s, e in candidate_spans(h.chunk.text)]
         if any(type_matches(h.chunk.text[s:e], wanted) for h, s, e in opening_spans):
             pool = list(openings)
+            if _EFFECT_RE.search(question):
+                # When it takes effect may be a clause of its own, tied to an event ("This
+                # Agreement shall be effective as of the date the Site becomes operational"),
+                # which the opening's date is not: such passages stay candidates.
+                pool += [h for h in hits if h.chunk.id not in opening_ids
+                         and _EFFECT_CLAUSE_RE.search(h.chunk.text)]  # fmt: skip
         else:
             seen = {h.chunk.id for h in pool}
             pool += [h for h in openings if h.chunk.id not in seen]

@@ -71,7 +71,10 @@ def test_search_model_check_fails_when_the_installed_onnx_file_is_not_used(
         selftest._search_model(fake, report)  # type: ignore[arg-type]
         (check,) = report.checks
         assert (check.name, check.ok, check.detail) == (
-            "search model runs on ONNX Runtime", ok, backend)
+            "search model runs on ONNX Runtime",
+            ok,
+            backend,
+        )
         assert report.embedder_backend == backend
 
 

@@ -96,5 +96,5 @@ def test_torch_asked_for_where_it_is_not_installed_is_one_sentence(
     sentence saying what to do, not an ImportError's traceback."""
     (tmp_path / "config.json").write_text("{}")
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # import fails
-    with pytest.raises(EmbedderUnavailableError, match="not installed here.*ONNX back-end"):
+    with pytest.raises(EmbedderUnavailableError, match=r"not installed here.*ONNX back-end"):
         load_embedder(tmp_path, None, backend="torch")

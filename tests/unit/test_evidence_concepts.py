@@ -130,7 +130,7 @@ def test_a_date_by_reference_answers_when_but_not_what_date(
 
 
 def test_a_sentence_naming_the_parties_answers_who_the_parties_are() -> None:
-    """"Who are the parties" is answered by the sentence that names them, though it never
+    """ "Who are the parties" is answered by the sentence that names them, though it never
     writes "parties"; the recital that writes "parties" and names none is not the answer."""
     text = (
         "This Reseller Agreement is entered into as of 1 March 2004 by and between PivX "
@@ -144,7 +144,7 @@ def test_a_sentence_naming_the_parties_answers_who_the_parties_are() -> None:
 
 
 def test_the_agreements_own_term_answers_when_it_expires() -> None:
-    """"When does it expire?" is answered by the term clause ("continue for six months"),
+    """ "When does it expire?" is answered by the term clause ("continue for six months"),
     not by a termination-for-breach clause that also states a period."""
     text = (
         "4.1 A party may terminate this Agreement if the other party fails to cure a material "
@@ -155,3 +155,26 @@ def test_the_agreements_own_term_answers_when_it_expires() -> None:
     )
     (best, *_) = choose_evidence("When does this agreement expire?", [_hit(text)], None)
     assert best.quote.startswith("4.2 The term")
+
+
+def test_when_it_takes_effect_a_clause_of_its_own_is_weighed_against_the_opening() -> None:
+    """The opening's date answers "what is the date of this agreement"; "when does it become
+    effective" may be answered by a clause that ties it to an event, and then is."""
+    opening = Hit(
+        Chunk("c0", "d1", 1, 0, 120, "SITE AGREEMENT. This Agreement dated as of August 9, "
+              "1999 is made between Hanover Direct, Inc. and The Deerskin Companies, Inc."),
+        "doc.txt", "/d/doc.txt", 1.0,
+    )  # fmt: skip
+    clause = _hit(
+        "4.1 Term. This Agreement shall be effective as of the date the Site becomes fully "
+        "operational as set forth in writing and shall continue for one (1) year.\n\n"
+        "4.2 Either party may terminate on thirty (30) days' notice."
+    )
+    effective = choose_evidence(
+        "When does this agreement become effective?", [clause], None, openings=[opening]
+    )
+    assert "This Agreement shall be effective as of the date the Site" in effective[0].quote
+    dated = choose_evidence(
+        "What is the date of this agreement?", [clause], None, openings=[opening]
+    )
+    assert "August 9, 1999" in dated[0].quote
