@@ -36,7 +36,7 @@ KIND_WORDS: dict[str, str] = {
 # says them ("who are the *parties*" is answered by "between Acme Inc. and Beta LLC", which
 # never writes "parties"; "NOW THEREFORE, the parties agree as follows" writes it and names none).
 TYPE_NAMES: dict[str, frozenset[str]] = {
-    "party": frozenset({"part"}),
+    "party": frozenset({"party"}),
     "date": frozenset({"date"}),
 }  # not "dose": a dose of another drug does not answer "what dose of metformin"
 

@@ -16,7 +16,7 @@ the lower-cased text) or, after "-", a word ending ("-cillin", "-olol").
 
 from __future__ import annotations
 
-__all__ = ["CUES", "cue_endings", "cue_phrases", "cue_stems"]
+__all__ = ["CUES", "OTHER_SENSES", "cue_endings", "cue_phrases", "cue_stems", "other_senses"]
 
 CUES: dict[str, tuple[str, ...]] = {
     # contracts
@@ -38,7 +38,7 @@ CUES: dict[str, tuple[str, ...]] = {
     "jointl": ("joint", "co-own", "together", "both parties", "jointly"),
     "owned": ("owner", "owns", "title", "property of", "vest"),
     "owns": ("owner", "owned", "title", "property of", "vest", "belong"),
-    "benefi": ("third party", "third-party", "enforce", "privity"),
+    "benefi": ("enforce", "privity", "intended to benefit"),  # not any "third party"
     "affili": ("subsid", "group compan", "controlled by", "under common control"),
     "perpet": ("perpetuity", "irrevo", "forever", "fully paid"),
     "irrevo": ("perpet", "irrevocabl"),
@@ -118,6 +118,26 @@ def cue_stems(stem: str) -> frozenset[str]:
 def cue_endings(stem: str) -> tuple[str, ...]:
     """The word endings that name a kind of thing ("-cillin": amoxicillin is an antibiotic)."""
     return tuple(c[1:] for c in CUES.get(stem, ()) if c.startswith("-"))
+
+
+# A question's word used in another sense, which does not say what the question asks: an
+# exclusivity clause is not "the exclusive jurisdiction of the courts" or "the sole and
+# exclusive remedy". A sentence whose only uses of the word are these does not name it.
+OTHER_SENSES: dict[str, tuple[str, ...]] = {
+    "exclus": ("exclusive jurisdiction", "exclusive venue", "exclusive forum",
+               "exclusive remedy", "exclusive remedies", "exclusive of any other",
+               "exclusively in that state", "exclusively within", "exclusive property",
+               "exclusive of taxes", "exclusive of vat", "remedies not exclusive"),
+    "third": ("third party claim", "third-party claim", "claims of third parties",
+              "claims by third parties", "third party intellectual property"),
+    "compet": ("competent jurisdiction", "court of competent", "competent court",
+               "competent authority"),
+}  # fmt: skip
+
+
+def other_senses(stem: str) -> tuple[str, ...]:
+    """The phrases in which the question stem's word means something else (lower case)."""
+    return OTHER_SENSES.get(stem, ())
 
 
 def cue_phrases(stem: str) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ from rag.answer_types import (
     type_matches,
     typed_facts,
 )
-from rag.concepts import cue_endings, cue_phrases, cue_stems
+from rag.concepts import cue_endings, cue_phrases, cue_stems, other_senses
 from rag.injection import instruction_spans, overlaps_instruction
 from rag.sentences import sentence_spans
 from rag.types import Hit
@@ -145,7 +145,8 @@ def _stem(word: str) -> str:
     w = word.lower().strip("'’-")
     for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "s"):
         if len(w) > len(suffix) + 3 and w.endswith(suffix):
-            w = w[: -len(suffix)]
+            # "parties", "applied": the word is "party", "apply" ("parties" is not "part")
+            w = w[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
             break
     return w[:6]
 
@@ -219,6 +220,22 @@ def _without_named_alternatives(question: str, absent: Sequence[str]) -> list[st
         if b in missing and a not in missing:
             named.add(b)
     return [t for t in absent if t not in named]
+
+
+def _in_its_sense(stems: set[str], text: str) -> set[str]:
+    """`stems` less those the text uses only in another sense (rag.concepts.OTHER_SENSES):
+    "exclusive jurisdiction" does not say "exclusivity"."""
+    out = set(stems)
+    for stem in stems:
+        phrases = other_senses(stem)
+        if not phrases:
+            continue
+        rest = " ".join(text.lower().split())
+        for phrase in phrases:
+            rest = rest.replace(phrase, " ")
+        if stem not in _terms(rest):
+            out.discard(stem)
+    return out
 
 
 def _cued_here(stems: set[str], text: str, terms: set[str]) -> set[str]:
@@ -349,7 +366,7 @@ def score_candidates(
     scored: list[Evidence] = []
     for i, (hit, start, end, rank) in enumerate(candidates):
         typed = type_matches(texts[i], wanted)
-        said = (term_sets[i] & q_terms) | (type_names if typed else set())
+        said = _in_its_sense(term_sets[i] & q_terms, texts[i]) | (type_names if typed else set())
         cued = _cued_here(q_terms - said, texts[i], term_sets[i])
         named = said | cued
         signals = _Signals(

@@ -178,3 +178,31 @@ def test_when_it_takes_effect_a_clause_of_its_own_is_weighed_against_the_opening
         "What is the date of this agreement?", [clause], None, openings=[opening]
     )
     assert "August 9, 1999" in dated[0].quote
+
+
+@pytest.mark.parametrize(
+    ("question", "other_sense", "answer"),
+    [
+        (
+            "Is there an exclusivity clause?",
+            "The parties submit to the exclusive jurisdiction of the courts of New York, and "
+            "this is the sole and exclusive remedy of either party for any breach.",
+            "The Company appoints the Distributor as its exclusive distributor of the Products "
+            "within the Territory.",
+        ),
+        (
+            "Are there any third-party beneficiaries?",
+            "The Supplier shall defend the Customer against any third party claim arising from "
+            "the Products.",
+            "Nothing in this Agreement is intended to benefit any person other than the parties, "
+            "and no other person may enforce any of its terms.",
+        ),
+    ],
+)
+def test_a_word_in_another_sense_does_not_name_the_topic(
+    question: str, other_sense: str, answer: str
+) -> None:
+    """"Exclusive jurisdiction" is not an exclusivity clause, and a "third party claim" is
+    not a third-party beneficiary (rag.concepts.OTHER_SENSES)."""
+    (best, *_) = choose_evidence(question, [_hit(other_sense + "\n\n" + answer)], None)
+    assert best.quote == answer
