@@ -202,7 +202,7 @@ def test_when_it_takes_effect_a_clause_of_its_own_is_weighed_against_the_opening
 def test_a_word_in_another_sense_does_not_name_the_topic(
     question: str, other_sense: str, answer: str
 ) -> None:
-    """"Exclusive jurisdiction" is not an exclusivity clause, and a "third party claim" is
+    """ "Exclusive jurisdiction" is not an exclusivity clause, and a "third party claim" is
     not a third-party beneficiary (rag.concepts.OTHER_SENSES)."""
     (best, *_) = choose_evidence(question, [_hit(other_sense + "\n\n" + answer)], None)
     assert best.quote == answer
