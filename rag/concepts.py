@@ -16,26 +16,44 @@ the lower-cased text) or, after "-", a word ending ("-cillin", "-olol").
 
 from __future__ import annotations
 
-__all__ = ["CUES", "OTHER_SENSES", "cue_endings", "cue_phrases", "cue_stems", "other_senses"]
+__all__ = [
+    "CUES",
+    "OTHER_SENSES",
+    "cue_endings",
+    "cue_phrases",
+    "cue_stems",
+    "other_senses",
+]
+
+_COMMISSION = (
+    "a commission",
+    "commission of",
+    "commission on",
+    "commissions on",
+    "commissions of",
+    "sales commission",
+    "commission rate",
+)
 
 CUES: dict[str, tuple[str, ...]] = {
     # contracts
     "conven": ("without cause", "for any reason", "for no reason", "without reason"),
     "audit": ("inspec", "examin", "books and records", "records", "review the books"),
     "uncapp": ("limitation of liability", "limit", "exceed", "cap", "unlimited"),
-    "unlimi": ("limit", "unrestricted", "any number", "all users", "enterprise-wide"),
+    "unlimi": ("unrestricted", "any number", "all users", "enterprise-wide"),  # not "limit"
     "commit": ("minimum", "at least", "no less than", "not less than", "shall purchase"),
     "minimu": ("at least", "no less than", "not less than", "commit"),
-    "profit": ("royalt", "revenue", "commis", "percent", "share"),
-    "revenu": ("royalt", "profit", "commis", "percent", "share", "sales"),
-    "shar": ("royalt", "split", "percent", "commis"),
+    # a commission paid, not the Securities and Exchange Commission of every filing
+    "profit": ("royalt", "revenue", "percent", "share", *_COMMISSION),
+    "revenu": ("royalt", "profit", "percent", "share", "sales", *_COMMISSION),
+    "shar": ("royalt", "split", "percent", *_COMMISSION),
     "compet": ("similar business", "engage in", "rival", "competi", "compete"),
     "refusa": ("first refusal", "right of first", "first negotiation", "first offer",
                "offer first", "match"),
-    "solici": ("hire", "employ", "entice", "induce", "recruit", "divert"),
+    "solici": ("hire", "entice", "induce", "recruit", "divert"),  # not any "employee"
     "hire": ("solici", "employ", "recruit", "entice"),
     "dispar": ("derogatory", "negative statements", "defam", "disparag", "critic"),
-    "jointl": ("joint", "co-own", "together", "both parties", "jointly"),
+    "jointl": ("joint", "co-own", "jointly"),  # not any "both parties"
     "owned": ("owner", "owns", "title", "property of", "vest"),
     "owns": ("owner", "owned", "title", "property of", "vest", "belong"),
     "benefi": ("enforce", "privity", "intended to benefit"),  # not any "third party"
@@ -46,7 +64,7 @@ CUES: dict[str, tuple[str, ...]] = {
     "escrow": ("deposit", "source code"),
     "favor": ("favora", "favour", "most favored", "no less favorable", "best price",
               "lowest price", "better terms"),
-    "nation": ("favora", "favour", "customer", "no less favorable", "best price"),
+    "nation": ("favora", "favour", "no less favorable", "best price"),
     "rais": ("increa", "adjust", "change the price", "price increase"),
     "restri": ("shall not", "may not", "limit", "prohibit"),
     "transf": ("assign", "sublicens", "delegat", "non-transferable"),
@@ -55,8 +73,8 @@ CUES: dict[str, tuple[str, ...]] = {
                "change in control", "ownership"),
     "change": ("merger", "acquisi", "substantially all", "ownership"),
     "except": ("notwithstanding", "provided that", "other than", "save", "excluding"),
-    "covena": ("not to sue", "release", "waive", "challeng", "contest"),
-    "sue": ("covenant", "claim", "action", "proceeding", "challeng", "contest"),
+    "covena": ("not to sue", "release", "challeng", "contest"),  # not any "waiver"
+    "sue": ("not to sue", "challeng", "contest"),  # not any "claim" or "action"
     "insura": ("insur", "insured", "coverage", "policy", "policies"),
     "mainta": ("carry", "keep", "obtain", "procure", "in force", "in effect"),
     "contin": ("surviv", "remain in effect", "remain in force", "after termination",
@@ -76,10 +94,10 @@ CUES: dict[str, tuple[str, ...]] = {
     "allerg": ("nkda", "nka", "no known", "allergi", "allergy"),
     "prescr": ("discharg", "medicat", "mg", "started on", "given"),
     "medica": ("mg", "tablet", "daily", "medicat"),
-    "taken": ("taking", "take", "mg", "medicat", "daily"),
+    "taken": ("taking", "take", "mg", "medicat", "daily", "brought", "bringing", "returned"),
     "intake": ("fluid", "liquid", "ounce", "ml", "oral", "drink"),
     "fluid": ("liquid", "ounce", "water", "hydrat", "ml", "intake", "intraven"),
-    "start": ("started", "begin", "initiat", "commenc"),
+    "start": ("started", "begin", "begun", "initiat", "commenc", "placed on", "put on"),
     "organi": ("grew", "cultur", "staph", "strep", "bacteria", "coli"),
     "oper": ("procedure", "surgery", "surgical", "incision"),
     "steroi": ("prednis", "dexameth", "decadron", "solu-medrol", "medrol", "methylpred",

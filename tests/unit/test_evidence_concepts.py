@@ -49,6 +49,19 @@ def _hit(text: str, name: str = "doc.txt") -> Hit:
             "She was treated with ceftriaxone and discharged on oral amoxicillin.",
             True,
         ),  # a drug of the class asked about
+        ("What antibiotic was he started on?", "He was placed on clindamycin today.", True),
+        # a cue starts a word of its family, compared whole: hydrocodone is not
+        # hydrocortisone (both "hydroc" in six letters), the SEC is not a commission paid
+        (
+            "What steroid was given during the operation?",
+            "He was given hydrocodone for pain after the operation.",
+            False,
+        ),
+        (
+            "Is there revenue or profit sharing?",
+            "This exhibit was filed with the Securities and Exchange Commission.",
+            False,
+        ),
         # what no passage names, however well another sentence scores
         ("Is there a source code escrow?", CONTRACT, False),
         ("Is there a right of first refusal?", CONTRACT, False),
