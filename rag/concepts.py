@@ -39,7 +39,7 @@ CUES: dict[str, tuple[str, ...]] = {
     # contracts
     "conven": ("without cause", "for any reason", "for no reason", "without reason"),
     "audit": ("inspec", "examin", "books and records", "records", "review the books"),
-    "uncapp": ("limitation of liability", "limit", "exceed", "cap", "unlimited"),
+    "uncap": ("limitation of liability", "limit", "exceed", "cap", "unlimited"),
     "unlimi": ("unrestricted", "any number", "all users", "enterprise-wide"),  # not "limit"
     "commit": ("minimum", "at least", "no less than", "not less than", "shall purchase"),
     "minimu": ("at least", "no less than", "not less than", "commit"),
@@ -100,6 +100,14 @@ CUES: dict[str, tuple[str, ...]] = {
     "start": ("started", "begin", "begun", "initiat", "commenc", "placed on", "put on"),
     "organi": ("grew", "cultur", "staph", "strep", "bacteria", "coli"),
     "oper": ("procedure", "surgery", "surgical", "incision"),
+    "surger": ("operation", "operative", "procedure", "surgical", "repair", "resection",
+               "excision", "undergo", "underwent", "intraoperativ", "-ectomy", "-otomy",
+               "-ostomy", "-plasty", "-pexy"),
+    "imag": ("ultrasound", "x-ray", "xray", "radiograph", "mri", "ct scan", "cat scan",
+               "scan", "echocardiogra", "sonogra", "mammogra", "fluoroscop", "angiogra"),
+    "come": ("return", "follow up", "follow-up", "followup", "recheck", "revisit"),
+    "back": ("return", "follow up", "follow-up", "followup", "recheck"),
+    "done": ("performed", "undergo", "underwent", "carried out"),
     "steroi": ("prednis", "dexameth", "decadron", "solu-medrol", "medrol", "methylpred",
                "hydrocort", "cortico", "kenalog", "triamcin", "budeson", "fluticas"),
     "venou": ("vein", "iv", "intraven", "catheter"),

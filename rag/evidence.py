@@ -153,6 +153,8 @@ def _root(word: str) -> str:
         if len(w) > len(suffix) + 3 and w.endswith(suffix):
             # "parties", "applied": the word is "party", "apply" ("parties" is not "part")
             w = w[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
+            if suffix in ("ings", "ing", "ed") and len(w) > 3 and w[-1] == w[-2] not in "lsz":
+                w = w[:-1]  # "planned", "admitted": "plan", "admit" (not "call", "pass")
             break
     return w
 

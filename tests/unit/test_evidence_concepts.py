@@ -50,6 +50,13 @@ def _hit(text: str, name: str = "doc.txt") -> Hit:
             True,
         ),  # a drug of the class asked about
         ("What antibiotic was he started on?", "He was placed on clindamycin today.", True),
+        ("What imaging is planned?", "Plan is for renal ultrasound to rule out pathology.", True),
+        ("When should he come back?", "He will follow up in the clinic in two weeks.", True),
+        (
+            "Is any liability uncapped?",
+            "Neither party's liability shall exceed the fees paid in the prior twelve months.",
+            True,
+        ),  # "uncapped" stems to "uncap"
         # a cue starts a word of its family, compared whole: hydrocodone is not
         # hydrocortisone (both "hydroc" in six letters), the SEC is not a commission paid
         (
