@@ -33,12 +33,12 @@ KIND_WORDS: dict[str, str] = {
 }  # fmt: skip
 
 # Question words that name the kind of answer wanted: a sentence stating a fact of that kind
-# says them ("who are the *parties*" is answered by "between Acme Inc. and Beta LLC", which
+# says it ("who are the *parties*" is answered by "between Acme Inc. and Beta LLC", which
 # never writes "parties"; "NOW THEREFORE, the parties agree as follows" writes it and names none).
 TYPE_NAMES: dict[str, frozenset[str]] = {
     "party": frozenset({"party"}),
-    "date": frozenset({"date"}),
-}  # not "dose": a dose of another drug does not answer "what dose of metformin"
+}  # not "dose" nor "date": a dose of another drug does not answer "what dose of metformin",
+# nor the term's start date "what is the client's date of birth"
 
 _TYPE_RULES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("duration", re.compile(
