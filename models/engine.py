@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from models import llama_log
+from models import llama_log, quiet
 from models.chat_format import TextAssembler, get_chat_format
 from models.errors import (
     ContextOverflowError,
@@ -296,7 +296,10 @@ class LlamaEngine:
     def _load(self) -> None:
         import llama_cpp
 
-        with llama_log.capture() as lines:
+        # verbose=True: with False, llama-cpp-python points fds 1 and 2 at /dev/null for the
+        # whole process while it loads, and what other threads print meanwhile is lost
+        # (models.quiet); its own prints on this thread are dropped instead
+        with llama_log.capture() as lines, quiet.muted_here():
             try:
                 self._llama = llama_cpp.Llama(
                     str(self._path),
@@ -305,8 +308,9 @@ class LlamaEngine:
                     n_threads_batch=self._n_threads,
                     n_gpu_layers=self._n_gpu_layers,
                     seed=self._seed,
-                    verbose=False,
+                    verbose=True,
                 )
+                self._llama.verbose = False  # no timing prints after each generation
             except Exception as exc:
                 reason = llama_log.explain(lines) or str(exc)
                 raise ModelLoadError(
