@@ -86,11 +86,11 @@ def llama_test_load(path: Path) -> None:
     instead of its bare "Failed to load model"."""
     import llama_cpp
 
-    from models import llama_log
+    from models import llama_log, quiet
 
-    with llama_log.capture() as lines:
+    with llama_log.capture() as lines, quiet.muted_here():  # verbose=False: see models.quiet
         try:
-            llm = llama_cpp.Llama(str(path), n_ctx=256, n_threads=1, n_gpu_layers=0, verbose=False)
+            llm = llama_cpp.Llama(str(path), n_ctx=256, n_threads=1, n_gpu_layers=0, verbose=True)
         except Exception as exc:
             reason = llama_log.explain(lines) or str(exc)
             raise ModelLoadError(
