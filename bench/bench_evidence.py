@@ -133,7 +133,6 @@ def main() -> int:
                         "lexical": evidence[0].lexical if evidence else 0.0,
                         "key": evidence[0].key if evidence else False,
                         "absent": list(evidence[0].absent) if evidence else [],
-                        "topic_absent": list(evidence[0].topic_absent) if evidence else [],
                         "wants_type": answer_type(rec["q"]) != "any",
                         "quote": evidence[0].quote if evidence else "",
                         "seconds": time.perf_counter() - t0,
@@ -189,7 +188,7 @@ def _abstains(row: dict[str, Any], tau: float) -> bool:
     """rag.evidence.answers, at threshold `tau`."""
     return (
         row["score"] < tau
-        or (row["wants_type"] and not (row["type_match"] and not row.get("topic_absent")))
+        or (row["wants_type"] and not row["type_match"])
         or (not row["wants_type"] and bool(row["absent"]))
     )
 

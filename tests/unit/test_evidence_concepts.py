@@ -226,26 +226,3 @@ def test_a_word_in_another_sense_does_not_name_the_topic(
     not a third-party beneficiary (rag.concepts.OTHER_SENSES)."""
     (best, *_) = choose_evidence(question, [_hit(other_sense + "\n\n" + answer)], None)
     assert best.quote == answer
-
-
-@pytest.mark.parametrize(
-    ("question", "found"),
-    [
-        ("What is the client's date of birth?", False),  # no passage says "birth"
-        ("What is the renewal term?", False),  # nor "renew"
-        ("When does this agreement become effective?", True),  # "become" frames the question
-        ("How much notice is needed to terminate?", True),  # "needed" frames it
-    ],
-)
-def test_a_question_for_a_kind_of_fact_needs_its_topic_in_a_passage(
-    question: str, found: bool
-) -> None:
-    """A date or a period is in every contract: "what is the client's date of birth" is not
-    answered by the term clause's date when no passage names a birth."""
-    text = (
-        "1. Term. This Agreement shall be effective as of May 1, 2020 and continue for two (2) "
-        "years.\n\n2. Termination. Either party may terminate this Agreement on sixty (60) "
-        "days' written notice."
-    )
-    evidence = choose_evidence(question, [_hit(text)], None)
-    assert answers(evidence, question) is found
