@@ -194,23 +194,28 @@ def _near(stem: str, term_sets: Sequence[set[str]]) -> bool:
     return any(t[:5] == head for terms in term_sets for t in terms)
 
 
-def _cued(stem: str, texts: Sequence[str], term_sets: Sequence[set[str]]) -> bool:
+def _cued(stem: str, texts: Sequence[str]) -> bool:
     """Whether a passage says what `stem` names in other words (rag.concepts)."""
     # a one-word cue starts a word of the same family, compared whole: "hydrocort" is
     # hydrocortisone, not hydrocodone; "transfus" a transfusion, not a transfer (a 6-letter
     # stem would take them for the same)
     starts = tuple(_root(c) for c in cue_stems(stem))
     phrases = cue_phrases(stem)
-    if starts and any(
-        _root(w).startswith(starts) for text in texts for w in _WORD_RE.findall(text)
-    ):
-        return True
-    if phrases and any(p in " ".join(text.lower().split()) for text in texts for p in phrases):
-        return True
     endings = cue_endings(stem)
-    return bool(endings) and any(
-        w.lower().endswith(e) for text in texts for w in _WORD_RE.findall(text) for e in endings
-    )
+    for text in texts:
+        words = _WORD_RE.findall(text.lower())
+        if starts and any(_root(w).startswith(starts) for w in words):
+            return True
+        if phrases and any(p in _plain(text) for p in phrases):
+            return True
+        if endings and any(w.endswith(endings) for w in words):
+            return True
+    return False
+
+
+def _plain(text: str) -> str:
+    """Lower case, runs of spaces made one: how cue and other-sense phrases are matched."""
+    return " ".join(text.lower().split())
 
 
 _OR_RE = re.compile(r"([\w'’-]+)\s+or\s+([\w'’-]+)", re.IGNORECASE)
@@ -242,7 +247,7 @@ def _in_its_sense(stems: set[str], text: str) -> set[str]:
         phrases = other_senses(stem)
         if not phrases:
             continue
-        rest = " ".join(text.lower().split())
+        rest = _plain(text)
         for phrase in phrases:
             rest = rest.replace(phrase, " ")
         if stem not in _terms(rest):
@@ -250,10 +255,10 @@ def _in_its_sense(stems: set[str], text: str) -> set[str]:
     return out
 
 
-def _cued_here(stems: set[str], text: str, terms: set[str]) -> set[str]:
+def _cued_here(stems: set[str], text: str) -> set[str]:
     """The question words of `stems` that this one candidate says in other words
     (rag.concepts): "books and records" counts as "audit" in the sentence that says it."""
-    return {t for t in stems if _cued(t, [text], [terms])}
+    return {t for t in stems if _cued(t, [text])}
 
 
 def _words_of(text: str, stems: Sequence[str]) -> tuple[str, ...]:
@@ -367,7 +372,7 @@ def score_candidates(
     unmatched = [t for t in q_terms if not df.get(t) and len(t) >= 4 and t not in _GENERIC]
     # ... unless a passage says it in other words: then the question may still be answered,
     # but it is not "not found" for want of the word (rag.evidence.answers).
-    absent = [t for t in unmatched if not _near(t, term_sets) and not _cued(t, texts, term_sets)]
+    absent = [t for t in unmatched if not _near(t, term_sets) and not _cued(t, texts)]
     absent = _without_named_alternatives(question, absent)
     dense = [0.0] * n
     if embed is not None:
@@ -379,7 +384,7 @@ def score_candidates(
     for i, (hit, start, end, rank) in enumerate(candidates):
         typed = type_matches(texts[i], wanted)
         said = _in_its_sense(term_sets[i] & q_terms, texts[i]) | (type_names if typed else set())
-        cued = _cued_here(q_terms - said, texts[i], term_sets[i])
+        cued = _cued_here(q_terms - said, texts[i])
         named = said | cued
         signals = _Signals(
             dense=dense[i],
