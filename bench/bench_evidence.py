@@ -117,6 +117,7 @@ def main() -> int:
                     evidence = choose_evidence(rec["q"], hits, embed, openings=openings)
                     rows.append({
                         "set": rec["set"], "kind": rec["kind"], "q": rec["q"],
+                        "doc": rec["doc"].name,
                         "answerable": rec["answerable"], "type": answer_type(rec["q"]),
                         "recall": any(
                             _holds(rec, h.chunk.text, h.chunk.start, h.chunk.end)
@@ -150,7 +151,7 @@ def main() -> int:
     summary = summarise(rows)
     summary["seconds_total"] = round(time.perf_counter() - started, 1)
     # Numbers only: the eval data's text (questions, quotes) is not written into the project.
-    kept = [{k: v for k, v in r.items() if k not in ("q", "quote")} for r in rows]
+    kept = [{k: v for k, v in r.items() if k not in ("q", "quote", "doc")} for r in rows]
     if args.debug_out:
         args.debug_out.write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
     args.out.write_text(json.dumps({"summary": summary, "rows": kept}, indent=1))

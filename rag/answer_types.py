@@ -22,14 +22,16 @@ __all__ = [
 ]
 
 AnswerType = Literal[
-    "duration", "date", "when", "money", "percent", "dose", "place", "party", "number", "any"
-]
+    "duration", "date", "when", "money", "percent", "dose", "place", "party", "title", "number",
+    "any",
+]  # fmt: skip
 
 # What each kind of fact is called in a sentence a person reads.
 KIND_WORDS: dict[str, str] = {
     "duration": "a period of time", "date": "a date", "when": "a date or a period",
     "money": "an amount of money", "percent": "a percentage", "dose": "a dose with its unit",
-    "place": "a jurisdiction or place", "party": "a name", "number": "a number", "any": "it",
+    "place": "a jurisdiction or place", "party": "a name",
+    "title": "the document's title", "number": "a number", "any": "it",
 }  # fmt: skip
 
 # Question words that name the kind of answer wanted: a sentence stating a fact of that kind
@@ -67,6 +69,11 @@ _TYPE_RULES: list[tuple[AnswerType, re.Pattern[str]]] = [
         r"royalty|purchase price|license fee)\b|\bhow much (?:does|do|will|is|are) [a-z ]*"
         r"(?:pay|paid|cost|charge|owe|earn|receive)\b")),
     ("percent", re.compile(r"\bwhat percent|\bpercentage\b|\bwhat (?:share|proportion)\b")),
+    ("title", re.compile(
+        r"\b(?:name|title)\s+of\s+(?:this|the)\s+(?:agreement|contract|document|amendment|lease|"
+        r"licen[cs]e|plan|report|letter|note)\b|\bwhat (?:kind|type|sort) of (?:agreement|contract|"
+        r"document) is (?:this|it)\b|\bwhat is this (?:agreement|contract|document)\b|"
+        r"\bwhat is (?:this|the) (?:agreement|contract|document) called\b")),
     ("party", re.compile(
         r"^\s*who\b|\bwhich part(?:y|ies)\b|\bwho (?:are|is|were|was)\b|\bparties\b|"
         r"\bname of the (?:company|licensee|licensor|distributor|supplier|customer|party)\b")),
@@ -83,6 +90,7 @@ _TYPE_KINDS: dict[AnswerType, tuple[str, ...]] = {
     "dose": ("dose",),
     "place": ("place",),
     "party": ("name",),
+    "title": (),  # a title is not a fact rag.facts finds: _TITLE_RE
     "number": ("number", "percent", "dose", "duration", "money"),
     "any": (),
 }
@@ -131,8 +139,31 @@ _DATE_REFERENCE_RE = re.compile(
 _BLANK_DATE_RE = re.compile(r"\bday of\s*_{2,}|_{2,}\s*,?\s*(?:19|20)\d\d\b", re.IGNORECASE)
 
 
+# A document's title: capitalised words ending in what kind of document it is ("MASTER
+# SERVICES AGREEMENT", "Amendment No. 1 to the Supply Agreement", "Discharge Summary").
+_TITLE_RE = re.compile(
+    r"((?:\b[A-Z][\w&/.'’-]*[ \t]+(?:(?:of|and|for|to|the|on|in|&)[ \t]+)*){1,8})"
+    r"(?:AGREEMENT|Agreement|CONTRACT|Contract|AMENDMENT|Amendment|ADDENDUM|Addendum|LEASE|"
+    r"Lease|LICEN[CS]E|Licen[cs]e|PLAN|Plan|MEMORANDUM|Memorandum|INDENTURE|Indenture|DEED|"
+    r"Deed|TERMS|Terms|SUMMARY|Summary|REPORT|Report|LETTER|Letter|NOTE|Note)\b"
+)
+# Capitalised words that start a sentence about the document rather than name it.
+_NOT_TITLE_WORDS = frozenset("this the such each said any in of under our your its".split())
+
+
+def states_title(text: str) -> bool:
+    """Whether `text` names a document: a title, not just "This Agreement"."""
+    for match in _TITLE_RE.finditer(text):
+        words = [w for w in match.group(1).split() if w.lower() not in _NOT_TITLE_WORDS]
+        if any(w[0].isupper() for w in words):
+            return True
+    return False
+
+
 def type_matches(text: str, wanted: AnswerType) -> bool:
     """Whether `text` states a fact of the wanted kind (always true for "any")."""
+    if wanted == "title":
+        return states_title(text)
     kinds = _TYPE_KINDS[wanted]
     if not kinds:
         return True

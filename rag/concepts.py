@@ -156,6 +156,9 @@ OTHER_SENSES: dict[str, tuple[str, ...]] = {
                "exclusive of taxes", "exclusive of vat", "remedies not exclusive"),
     "third": ("third party claim", "third-party claim", "claims of third parties",
               "claims by third parties", "third party intellectual property"),
+    # what happens after the agreement ends, not when it ends
+    "expire": ("expiration or termination", "termination or expiration", "expiry or termination",
+               "termination or expiry", "expiration or earlier termination"),
     "compet": ("competent jurisdiction", "court of competent", "competent court",
                "competent authority"),
 }  # fmt: skip

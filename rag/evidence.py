@@ -63,7 +63,7 @@ _STOP = frozenset(
     that this these those it its not no shall will may any all such which who whom what when
     where how under into than then there their they he she his her we our you your i me my do
     does did has have had can could would should there is any agreement contract patient
-    document documents please tell give list say says said about""".split()
+    document documents please tell give list say says said about either neither both""".split()
 )
 _WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 
@@ -258,7 +258,14 @@ def _in_its_sense(stems: set[str], text: str) -> set[str]:
 def _cued_here(stems: set[str], text: str) -> set[str]:
     """The question words of `stems` that this one candidate says in other words
     (rag.concepts): "books and records" counts as "audit" in the sentence that says it."""
-    return {t for t in stems if _cued(t, [text])}
+    out = set()
+    for stem in stems:
+        rest = _plain(text)
+        for phrase in other_senses(stem):  # "expiration or termination" is not when it expires
+            rest = rest.replace(phrase, " ")
+        if _cued(stem, [rest]):
+            out.add(stem)
+    return out
 
 
 def _words_of(text: str, stems: Sequence[str]) -> tuple[str, ...]:
@@ -365,6 +372,8 @@ def score_candidates(
             df[t] = df.get(t, 0) + 1
     n = len(texts)
     idf = {t: math.log((n + 1) / (df.get(t, 0) + 0.5)) for t in q_terms}
+    # A word that says what kind of answer is wanted ("rights", "clause") weighs half.
+    idf = {t: w * (0.5 if t in _GENERIC else 1.0) for t, w in idf.items()}
     total_idf = sum(idf.values()) or 1.0
     key = max(idf, key=lambda t: (idf[t] if df.get(t) else -1.0, t)) if idf else ""
     # A word of the question that no passage has at all ("date of *birth*", "heart *rate*"):
@@ -399,7 +408,7 @@ def score_candidates(
             opening=about_document and hit.chunk.id in opening_ids,
             heading=_heading_share(texts[i], q_terms),
             absent=len(unmatched),
-            title_only=is_title_line(texts[i]),
+            title_only=wanted != "title" and is_title_line(texts[i]),
         )
         score = signals.score(has_dense=embed is not None)
         scored.append(
