@@ -375,7 +375,14 @@ def score_candidates(
     # A word that says what kind of answer is wanted ("rights", "clause") weighs half.
     idf = {t: w * (0.5 if t in _GENERIC else 1.0) for t, w in idf.items()}
     total_idf = sum(idf.values()) or 1.0
-    key = max(idf, key=lambda t: (idf[t] if df.get(t) else -1.0, t)) if idf else ""
+    # The rarest question word the passages say, in its words or, when none writes it, in
+    # other words ("for convenience" said as "without cause"), rare by how many say it so.
+    key_idf = {t: w if df.get(t) else -1.0 for t, w in idf.items()}
+    for t in q_terms:
+        said_so = 0 if df.get(t) else sum(1 for text in texts if _cued(t, [text]))
+        if said_so:
+            key_idf[t] = math.log((n + 1) / (said_so + 0.5)) * (0.5 if t in _GENERIC else 1.0)
+    key = max(key_idf, key=lambda t: (key_idf[t], t)) if key_idf else ""
     # A word of the question that no passage has at all ("date of *birth*", "heart *rate*"):
     # the documents are probably not about what is asked.
     unmatched = [t for t in q_terms if not df.get(t) and len(t) >= 4 and t not in _GENERIC]

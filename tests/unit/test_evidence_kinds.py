@@ -83,3 +83,25 @@ def test_a_word_for_the_kind_of_answer_weighs_less_than_the_topic() -> None:
     question = "Does either party have audit rights?"
     evidence = choose_evidence(question, [waiver, audit, *others], None)
     assert evidence and evidence[0].hit.chunk.id == "c2"
+
+
+def test_the_rarest_word_may_be_said_only_in_other_words() -> None:
+    # "convenience" is in no passage; "without cause" says it: that sentence holds the key word,
+    # not the ones that merely name a party
+    breach = _hit(
+        "Any Party may terminate this Agreement at any time upon written notice if the other "
+        "Party fails to cure a material breach.", 1,
+    )  # fmt: skip
+    convenience = _hit(
+        "Each of the Recipient and the Provider may terminate this Agreement at any time "
+        "without cause.", 2,
+    )  # fmt: skip
+    others = [
+        _hit("This Agreement terminates on December 31, 2020.", 3),
+        _hit("Upon termination the Receiving Party shall return all materials.", 4),
+    ]  # "terminate" is in every passage, "party" in two, "convenience" in none
+    evidence = choose_evidence(
+        "Can a party terminate for convenience?", [breach, convenience, *others], None
+    )
+    assert evidence and evidence[0].hit.chunk.id == "c2"
+    assert evidence[0].key
