@@ -113,31 +113,30 @@ def main() -> int:
                     hits = index.search(rec["q"], k=args.k)
                     openings = index.openings()
                     saved[key] = (hits, openings)
-                if True:
-                    evidence = choose_evidence(rec["q"], hits, embed, openings=openings)
-                    rows.append({
-                        "set": rec["set"], "kind": rec["kind"], "q": rec["q"],
-                        "doc": rec["doc"].name,
-                        "answerable": rec["answerable"], "type": answer_type(rec["q"]),
-                        "recall": any(
-                            _holds(rec, h.chunk.text, h.chunk.start, h.chunk.end)
-                            for h in [*hits, *(openings if asks_about_document(rec["q"]) else [])]
-                        ),
-                        "evidence_holds": any(
-                            _holds(rec, e.quote, e.hit.chunk.start + e.start,
-                                   e.hit.chunk.start + e.end)
-                            for e in evidence
-                        ),
-                        "score": evidence[0].score if evidence else 0.0,
-                        "type_match": evidence[0].type_match if evidence else False,
-                        "dense": evidence[0].dense if evidence else 0.0,
-                        "lexical": evidence[0].lexical if evidence else 0.0,
-                        "key": evidence[0].key if evidence else False,
-                        "absent": list(evidence[0].absent) if evidence else [],
-                        "wants_type": answer_type(rec["q"]) != "any",
-                        "quote": evidence[0].quote if evidence else "",
-                        "seconds": time.perf_counter() - t0,
-                    })  # fmt: skip
+                evidence = choose_evidence(rec["q"], hits, embed, openings=openings)
+                rows.append({
+                    "set": rec["set"], "kind": rec["kind"], "q": rec["q"],
+                    "doc": rec["doc"].name,
+                    "answerable": rec["answerable"], "type": answer_type(rec["q"]),
+                    "recall": any(
+                        _holds(rec, h.chunk.text, h.chunk.start, h.chunk.end)
+                        for h in [*hits, *(openings if asks_about_document(rec["q"]) else [])]
+                    ),
+                    "evidence_holds": any(
+                        _holds(rec, e.quote, e.hit.chunk.start + e.start,
+                               e.hit.chunk.start + e.end)
+                        for e in evidence
+                    ),
+                    "score": evidence[0].score if evidence else 0.0,
+                    "type_match": evidence[0].type_match if evidence else False,
+                    "dense": evidence[0].dense if evidence else 0.0,
+                    "lexical": evidence[0].lexical if evidence else 0.0,
+                    "key": evidence[0].key if evidence else False,
+                    "absent": list(evidence[0].absent) if evidence else [],
+                    "wants_type": answer_type(rec["q"]) != "any",
+                    "quote": evidence[0].quote if evidence else "",
+                    "seconds": time.perf_counter() - t0,
+                })  # fmt: skip
             if index is not None:
                 index.close()
     if args.hits:

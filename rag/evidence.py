@@ -203,10 +203,11 @@ def _cued(stem: str, texts: Sequence[str]) -> bool:
     phrases = cue_phrases(stem)
     endings = cue_endings(stem)
     for text in texts:
-        words = _WORD_RE.findall(text.lower())
+        plain = _plain(text)
+        words = _WORD_RE.findall(plain)
         if starts and any(_root(w).startswith(starts) for w in words):
             return True
-        if phrases and any(p in _plain(text) for p in phrases):
+        if phrases and any(p in plain for p in phrases):
             return True
         if endings and any(w.endswith(endings) for w in words):
             return True
@@ -216,6 +217,15 @@ def _cued(stem: str, texts: Sequence[str]) -> bool:
 def _plain(text: str) -> str:
     """Lower case, runs of spaces made one: how cue and other-sense phrases are matched."""
     return " ".join(text.lower().split())
+
+
+def _without_other_senses(stem: str, text: str) -> str:
+    """`text` (plain) less the phrases where `stem`'s word means something else
+    (rag.concepts.OTHER_SENSES): "exclusive jurisdiction", "expiration or termination"."""
+    rest = _plain(text)
+    for phrase in other_senses(stem):
+        rest = rest.replace(phrase, " ")
+    return rest
 
 
 _OR_RE = re.compile(r"([\w'’-]+)\s+or\s+([\w'’-]+)", re.IGNORECASE)
@@ -242,30 +252,13 @@ def _without_named_alternatives(question: str, absent: Sequence[str]) -> list[st
 def _in_its_sense(stems: set[str], text: str) -> set[str]:
     """`stems` less those the text uses only in another sense (rag.concepts.OTHER_SENSES):
     "exclusive jurisdiction" does not say "exclusivity"."""
-    out = set(stems)
-    for stem in stems:
-        phrases = other_senses(stem)
-        if not phrases:
-            continue
-        rest = _plain(text)
-        for phrase in phrases:
-            rest = rest.replace(phrase, " ")
-        if stem not in _terms(rest):
-            out.discard(stem)
-    return out
+    return {s for s in stems if not other_senses(s) or s in _terms(_without_other_senses(s, text))}
 
 
 def _cued_here(stems: set[str], text: str) -> set[str]:
     """The question words of `stems` that this one candidate says in other words
     (rag.concepts): "books and records" counts as "audit" in the sentence that says it."""
-    out = set()
-    for stem in stems:
-        rest = _plain(text)
-        for phrase in other_senses(stem):  # "expiration or termination" is not when it expires
-            rest = rest.replace(phrase, " ")
-        if _cued(stem, [rest]):
-            out.add(stem)
-    return out
+    return {s for s in stems if _cued(s, [_without_other_senses(s, text)])}
 
 
 def _words_of(text: str, stems: Sequence[str]) -> tuple[str, ...]:
@@ -371,18 +364,20 @@ def score_candidates(
         for t in terms & q_terms:
             df[t] = df.get(t, 0) + 1
     n = len(texts)
-    idf = {t: math.log((n + 1) / (df.get(t, 0) + 0.5)) for t in q_terms}
-    # A word that says what kind of answer is wanted ("rights", "clause") weighs half.
-    idf = {t: w * (0.5 if t in _GENERIC else 1.0) for t, w in idf.items()}
+
+    def weight(t: str, count: int) -> float:
+        # rarer words count more; a word that says what kind of answer is wanted ("rights",
+        # "clause") counts half
+        return math.log((n + 1) / (count + 0.5)) * (0.5 if t in _GENERIC else 1.0)
+
+    idf = {t: weight(t, df.get(t, 0)) for t in q_terms}
     total_idf = sum(idf.values()) or 1.0
+    # which question words each candidate says in other words (rag.concepts)
+    cued_in = [_cued_here(q_terms, text) for text in texts]
     # The rarest question word the passages say, in its words or, when none writes it, in
     # other words ("for convenience" said as "without cause"), rare by how many say it so.
-    key_idf = {t: w if df.get(t) else -1.0 for t, w in idf.items()}
-    for t in q_terms:
-        said_so = 0 if df.get(t) else sum(1 for text in texts if _cued(t, [text]))
-        if said_so:
-            key_idf[t] = math.log((n + 1) / (said_so + 0.5)) * (0.5 if t in _GENERIC else 1.0)
-    key = max(key_idf, key=lambda t: (key_idf[t], t)) if key_idf else ""
+    said_so = {t: df.get(t) or sum(t in c for c in cued_in) for t in q_terms}
+    key = max(q_terms, key=lambda t: (weight(t, said_so[t]) if said_so[t] else -1.0, t), default="")
     # A word of the question that no passage has at all ("date of *birth*", "heart *rate*"):
     # the documents are probably not about what is asked.
     unmatched = [t for t in q_terms if not df.get(t) and len(t) >= 4 and t not in _GENERIC]
@@ -400,7 +395,7 @@ def score_candidates(
     for i, (hit, start, end, rank) in enumerate(candidates):
         typed = type_matches(texts[i], wanted)
         said = _in_its_sense(term_sets[i] & q_terms, texts[i]) | (type_names if typed else set())
-        cued = _cued_here(q_terms - said, texts[i])
+        cued = cued_in[i] - said
         named = said | cued
         signals = _Signals(
             dense=dense[i],
